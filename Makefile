@@ -1,0 +1,23 @@
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: setup test test-slow example clean
+
+setup:  ## create the virtual environment and install paddlec with its test extras
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+
+test:  ## the default test run (slow suites excluded)
+	$(BIN)/python -m pytest -q -m "not slow" tests
+
+test-slow:
+	$(BIN)/python -m pytest -q -m slow tests
+
+example:  ## compile and run the embedded example model
+	$(BIN)/paddlec compile examples/resnet_tiny.onnx --target llvm -o build/resnet_tiny
+	$(BIN)/paddlec run build/resnet_tiny --random
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,82 @@
+"""The compiler: import a model, optimize the IR, lower to TVM Relax, build, write an artifact.
+
+    from paddlec.compiler import compile_model
+    compile_model("model.onnx", "build/model", target="llvm -mcpu=native")
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .. import __version__
+from ..errors import CompileError, ModelLoadError
+from ..runtime.manifest import MANIFEST_NAME
+
+__all__ = ["CompileOptions", "compile_model"]
+
+log = logging.getLogger("paddlec.compiler")
+
+LIBRARY_NAME = "model.so"
+
+
+@dataclass
+class CompileOptions:
+    target: str = "llvm"
+    host: str | None = None
+    input_shapes: dict[str, list] = field(default_factory=dict)
+    opt_level: int = 2
+    disabled_passes: tuple[str, ...] = ()
+
+
+def compile_model(model_path: str | Path, output: str | Path, target: str = "llvm",
+                  **options) -> dict:
+    """Compile the model at ``model_path`` into the artifact folder ``output``.
+
+    Returns the manifest. Raises a :class:`paddlec.errors.PaddlecError` subclass for every
+    failure; nothing is left at ``output`` then.
+    """
+    import tvm
+
+    from ..passes import run_pipeline
+    from .artifact import artifact_writer, write_manifest
+    from .build import build_library
+    from .frontends import load_model
+    from .lowering import lower_to_relax
+    from .target import parse_target
+
+    opts = CompileOptions(target=target, **options)
+    resolved = parse_target(opts.target, opts.host)
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    source = load_model(model_path, opts.input_shapes)
+    timings["import"] = time.perf_counter() - start
+    try:
+        pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes)
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
+    timings["passes"] = time.perf_counter() - start - timings["import"]
+    lowered = lower_to_relax(source.model)
+    with artifact_writer(output) as staging:
+        mark = time.perf_counter()
+        build_library(lowered.mod, resolved, staging / LIBRARY_NAME)
+        timings["build"] = time.perf_counter() - mark
+        manifest = write_manifest(staging, {
+            "paddlec_version": __version__,
+            "tvm_version": tvm.__version__,
+            "target": resolved.to_json(),
+            "library": LIBRARY_NAME,
+            "inputs": [spec.to_json() for spec in lowered.inputs],
+            "outputs": [spec.to_json() for spec in lowered.outputs],
+            "source": {"format": source.format, "file": source.files[0].name,
+                       "sha256": source.sha256},
+            "opt_level": opts.opt_level,
+            "passes": [stat.to_json(with_time=False) for stat in pass_stats],
+        })
+    log.info("compiled %s for %s in %.1fs (%s)", model_path, resolved.given,
+             time.perf_counter() - start, ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
+    if not (Path(output) / MANIFEST_NAME).is_file():
+        raise CompileError(f"{output}: artifact was not written")
+    return manifest

@@ -1,0 +1,35 @@
+"""Relax ``IRModule`` → a shared library the runtime can ``dlopen`` (``model.so``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import CompileError
+from .target import ResolvedTarget
+
+__all__ = ["build_library"]
+
+
+def build_library(mod, target: ResolvedTarget, out_file: Path) -> None:
+    """Compile ``mod`` for ``target`` with TVM's default Relax pipeline for that target
+    (legalize, fold, fuse, and the device schedules), and export it to ``out_file``."""
+    import tvm
+    from tvm import relax
+
+    from .determinism import SortShapeFuncStores
+
+    tvm_target = target.to_tvm()
+    pipeline = tvm.transform.Sequential(
+        [relax.get_default_pipeline(tvm_target), SortShapeFuncStores]
+    )
+    try:
+        with tvm_target:
+            executable = relax.build(mod, target=tvm_target, relax_pipeline=pipeline)
+        executable.export_library(str(out_file))
+    except tvm.error.TVMError as exc:
+        raise CompileError(f"TVM build for {target.given!r} failed: {_last_line(exc)}") from exc
+
+
+def _last_line(exc: BaseException) -> str:
+    lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__

@@ -1,0 +1,101 @@
+"""Model importers: every supported format becomes one IR, an ``onnx_ir.Model``.
+
+``load_model`` finds the format of a path (file or folder), imports it and applies the
+user's input-shape overrides, so that everything downstream sees one kind of graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx_ir as ir
+
+from ...errors import ModelLoadError
+from .onnx import find_onnx_file, load_onnx
+
+__all__ = ["SourceModel", "load_model", "parse_input_shapes", "apply_input_shapes"]
+
+Shape = list[int | str]
+
+
+@dataclass
+class SourceModel:
+    """An imported model: the IR plus where it came from (for the manifest)."""
+
+    model: ir.Model
+    format: str
+    files: list[Path]
+
+    @property
+    def sha256(self) -> str:
+        """sha256 over the source files' bytes, in order (model file first)."""
+        digest = hashlib.sha256()
+        for path in self.files:
+            with open(path, "rb") as handle:
+                for chunk in iter(lambda: handle.read(1 << 20), b""):
+                    digest.update(chunk)
+        return digest.hexdigest()
+
+
+def parse_input_shapes(specs: list[str] | tuple[str, ...]) -> dict[str, Shape]:
+    """``["image:1x3x224x224", "ids:Nx128"]`` → ``{"image": [1, 3, 224, 224], "ids": ["N", 128]}``.
+
+    A dimension that is not an integer stays symbolic under that name (``?`` becomes a
+    fresh name), so a model can keep a dynamic batch.
+    """
+    shapes: dict[str, Shape] = {}
+    for spec in specs:
+        name, sep, dims_text = spec.rpartition(":")
+        if not sep or not name or not dims_text:
+            raise ModelLoadError(f"--input-shape {spec!r}: expected NAME:D1xD2x..., e.g. image:1x3x224x224")
+        dims: Shape = []
+        for index, dim in enumerate(dims_text.lower().split("x") if dims_text != "scalar" else []):
+            if dim.isdigit():
+                dims.append(int(dim))
+            elif dim == "?":
+                dims.append(f"{name}_dim{index}")
+            elif dim.isidentifier():
+                dims.append(dim)
+            else:
+                raise ModelLoadError(f"--input-shape {spec!r}: bad dimension {dim!r}")
+        shapes[name] = dims
+    return shapes
+
+
+def apply_input_shapes(model: ir.Model, shapes: dict[str, Shape]) -> None:
+    """Set the given input shapes; every input must end up with a known rank."""
+    inputs = {value.name: value for value in model.graph.inputs}
+    unknown = sorted(set(shapes) - set(inputs))
+    if unknown:
+        raise ModelLoadError(
+            f"--input-shape names unknown input(s) {unknown}; the model's inputs are {sorted(inputs)}"
+        )
+    for name, dims in shapes.items():
+        old = inputs[name].shape
+        if old is not None and len(old) != len(dims):
+            raise ModelLoadError(
+                f"--input-shape {name}: rank {len(dims)} does not match the model's rank {len(old)}"
+            )
+        inputs[name].shape = ir.Shape(dims)
+    for value in model.graph.inputs:
+        if value.shape is None:
+            raise ModelLoadError(f"input {value.name!r} has no shape: pass --input-shape {value.name}:D1xD2x...")
+        for index, dim in enumerate(value.shape):
+            if not isinstance(dim, int) and dim.value is None:
+                value.shape = ir.Shape(
+                    [d if isinstance(d, int) or d.value else f"{value.name}_dim{i}" for i, d in enumerate(value.shape)]
+                )
+                break
+
+
+def load_model(path: str | Path, input_shapes: dict[str, Shape] | None = None) -> SourceModel:
+    """Import the model at ``path`` (a file or a model folder) into the IR."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelLoadError(f"{path}: no such file or directory")
+    model_file = find_onnx_file(path)
+    source = SourceModel(load_onnx(model_file), "onnx", [model_file])
+    apply_input_shapes(source.model, input_shapes or {})
+    return source

@@ -1,0 +1,37 @@
+"""Describe a source model without compiling it (``paddlec inspect MODEL``)."""
+
+from __future__ import annotations
+
+import collections
+from pathlib import Path
+
+import onnx_ir as ir
+
+from .frontends import load_model
+
+__all__ = ["describe_model"]
+
+
+def _spec(value: ir.Value) -> dict:
+    shape = [] if value.shape is None else [d if isinstance(d, int) else str(d) for d in value.shape]
+    dtype = value.dtype.numpy().name if value.dtype is not None else "unknown"
+    return {"name": value.name, "dtype": dtype, "shape": shape}
+
+
+def describe_model(path: str | Path) -> dict:
+    """Format, opset, inputs, outputs and an operator histogram of the model at ``path``."""
+    source = load_model(path)
+    graph = source.model.graph
+    ops = collections.Counter(
+        node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
+        for node in ir.traversal.RecursiveGraphIterator(graph)
+    )
+    return {
+        "file": str(source.files[0]),
+        "format": source.format,
+        "opset": source.model.opset_imports.get("", None),
+        "inputs": [_spec(value) for value in graph.inputs],
+        "outputs": [_spec(value) for value in graph.outputs],
+        "node_count": sum(ops.values()),
+        "ops": dict(ops.most_common()),
+    }

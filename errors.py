@@ -1,0 +1,66 @@
+"""Typed errors shared by the compiler, the runtime and the CLI.
+
+Every error a user can cause is a :class:`PaddlecError`. ``exit_code`` is what the CLI exits
+with: 2 for bad usage or bad input (the user can fix it), 1 for an internal failure.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PaddlecError",
+    "ModelLoadError",
+    "UnsupportedModelError",
+    "TargetError",
+    "CompileError",
+    "ArtifactError",
+    "InputMismatchError",
+    "DeviceUnavailableError",
+]
+
+
+class PaddlecError(Exception):
+    """Base class of all paddlec errors."""
+
+    exit_code = 1
+
+
+class ModelLoadError(PaddlecError):
+    """The model file is missing, unreadable, truncated or not in a format we read."""
+
+    exit_code = 2
+
+
+class UnsupportedModelError(PaddlecError):
+    """The model is valid but uses operators or features paddlec cannot compile (yet)."""
+
+    exit_code = 2
+
+
+class TargetError(PaddlecError):
+    """The target string cannot be parsed or names an unknown option."""
+
+    exit_code = 2
+
+
+class CompileError(PaddlecError):
+    """Lowering or building failed inside the compiler stack (an internal error)."""
+
+    exit_code = 1
+
+
+class ArtifactError(PaddlecError):
+    """An artifact folder is missing, incomplete, of another format version or tampered with."""
+
+    exit_code = 2
+
+
+class InputMismatchError(PaddlecError):
+    """Inputs given to a model do not match its declared names, dtypes or shapes."""
+
+    exit_code = 2
+
+
+class DeviceUnavailableError(PaddlecError):
+    """The requested device (e.g. ``cuda:0``) does not exist on this machine."""
+
+    exit_code = 2

@@ -1,0 +1,209 @@
+"""``Model``: a loaded artifact that checks its feeds and runs on TVM's runtime library."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import threading
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import ArtifactError, DeviceUnavailableError, InputMismatchError
+from ._tvm import tvm_runtime
+from .manifest import Manifest, TensorSpec, read_manifest
+
+__all__ = ["Model", "load", "parse_device"]
+
+Feed = Mapping[str, np.ndarray] | Sequence[np.ndarray]
+
+
+def parse_device(device: str) -> tuple[str, int]:
+    """``"cpu"`` → ("cpu", 0); ``"cuda"`` / ``"cuda:1"`` → ("cuda", index)."""
+    kind, _, index = device.strip().lower().partition(":")
+    if kind not in ("cpu", "cuda", "gpu") or (index and not index.isdigit()):
+        raise DeviceUnavailableError(
+            f"unknown device {device!r}: use 'cpu', 'cuda' or 'cuda:N'"
+        )
+    return ("cuda" if kind == "gpu" else kind), int(index or 0)
+
+
+def _load_cuda_runtime(tvm: Any) -> None:
+    """Load ``libtvm_runtime_cuda.so``, which the runtime-only TVM library does not load."""
+    if tvm.get_global_func("device_api.cuda", allow_missing=True) is not None:
+        return
+    lib_dir = Path(tvm.__file__).parent / "lib"
+    candidates = sorted(lib_dir.glob("libtvm_runtime_cuda*.so*"))
+    if not candidates:
+        raise DeviceUnavailableError(
+            f"this TVM installation has no CUDA runtime ({lib_dir}/libtvm_runtime_cuda.so)"
+        )
+    try:
+        ctypes.CDLL(str(candidates[0]), mode=ctypes.RTLD_GLOBAL)
+    except OSError as exc:
+        raise DeviceUnavailableError(
+            f"no CUDA device: cannot load TVM's CUDA runtime ({exc}); "
+            "is an NVIDIA driver (libcuda.so.1) installed?"
+        ) from None
+
+
+class Model:
+    """A compiled model ready to run.
+
+    ``inputs``/``outputs`` describe the model (names, dtypes, shapes with symbolic dims as
+    names). ``run(feed)`` takes a dict name → array or a list in input order and returns a
+    dict name → numpy array. One ``Model`` may be shared by threads only through ``clone()``:
+    clones share the loaded library and weights but each owns its virtual machine.
+    """
+
+    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+        self.path = Path(path)
+        self.manifest: Manifest = read_manifest(self.path)
+        self.device_kind, self.device_index = parse_device(device)
+        if self.device_kind != self.manifest.device_kind:
+            raise DeviceUnavailableError(
+                f"{self.path} was compiled for {self.manifest.device_kind!r} "
+                f"({self.manifest.target.get('given')}) and cannot run on {device!r}"
+            )
+        tvm = tvm_runtime()
+        if self.device_kind == "cuda":
+            _load_cuda_runtime(tvm)
+        self._device = tvm.device(self.device_kind, self.device_index)
+        if not self._device.exist:
+            raise DeviceUnavailableError(f"no {self.device_kind} device {device!r} on this machine")
+        library = self.path / self.manifest.library
+        try:
+            self._library = tvm.runtime.load_module(str(library))
+        except Exception as exc:  # the loader raises plain TVM errors
+            raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
+        self._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
+        self._main = self._vm["main"]
+        self._lock = threading.Lock()
+
+    @property
+    def inputs(self) -> tuple[TensorSpec, ...]:
+        return self.manifest.inputs
+
+    @property
+    def outputs(self) -> tuple[TensorSpec, ...]:
+        return self.manifest.outputs
+
+    @property
+    def input_names(self) -> list[str]:
+        return [spec.name for spec in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [spec.name for spec in self.outputs]
+
+    def clone(self) -> "Model":
+        """A new Model over the same loaded library (weights shared), for another thread."""
+        twin = object.__new__(Model)
+        twin.__dict__.update(self.__dict__)
+        tvm = tvm_runtime()
+        twin._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
+        twin._main = twin._vm["main"]
+        twin._lock = threading.Lock()
+        return twin
+
+    def check_feed(self, feed: Feed) -> list[np.ndarray]:
+        """Validate a feed against the manifest; return the arrays in input order."""
+        arrays = self._arrays_in_order(feed)
+        bound: dict[str, tuple[int, str]] = {}
+        for spec, array in zip(self.inputs, arrays):
+            if array.dtype != np.dtype(spec.dtype):
+                raise InputMismatchError(
+                    f"input {spec.name!r}: expected dtype {spec.dtype}, got {array.dtype}"
+                )
+            _check_shape(spec, array.shape, bound)
+        return arrays
+
+    def run(self, feed: Feed) -> dict[str, np.ndarray]:
+        """Run the model; returns a dict output name → numpy array."""
+        outputs = self.run_device(self.check_feed(feed))
+        return {name: value.numpy() for name, value in zip(self.output_names, outputs)}
+
+    def run_device(self, arrays: Sequence[Any]) -> list[Any]:
+        """Run on already-checked inputs (numpy arrays or TVM/DLPack tensors on this device);
+        returns TVM tensors on the model's device, in output order, without host copies."""
+        tvm = tvm_runtime()
+        args = [self._to_device(tvm, array) for array in arrays]
+        with self._lock:
+            result = self._main(*args)
+        flat = _flatten(result)
+        if len(flat) != len(self.outputs):
+            raise ArtifactError(
+                f"{self.path}: the library returned {len(flat)} outputs, "
+                f"the manifest lists {len(self.outputs)}"
+            )
+        return flat
+
+    def _to_device(self, tvm: Any, array: Any) -> Any:
+        if isinstance(array, np.ndarray):
+            return tvm.runtime.tensor(np.ascontiguousarray(array), self._device)
+        if hasattr(array, "__dlpack__"):
+            return tvm.runtime.from_dlpack(array)
+        raise InputMismatchError(f"cannot feed an object of type {type(array).__name__}")
+
+    def _arrays_in_order(self, feed: Feed) -> list[np.ndarray]:
+        names = self.input_names
+        if isinstance(feed, Mapping):
+            unknown = sorted(set(feed) - set(names))
+            if unknown:
+                raise InputMismatchError(
+                    f"unknown input(s) {unknown}; the model's inputs are {names}"
+                )
+            missing = [name for name in names if name not in feed]
+            if missing:
+                raise InputMismatchError(f"missing input(s) {missing}; expected {names}")
+            values = [feed[name] for name in names]
+        else:
+            values = list(feed)
+            if len(values) != len(names):
+                raise InputMismatchError(
+                    f"expected {len(names)} input(s) {names}, got {len(values)}"
+                )
+        return [np.asarray(value) for value in values]
+
+    def __repr__(self) -> str:
+        ins = ", ".join(str(spec) for spec in self.inputs)
+        outs = ", ".join(str(spec) for spec in self.outputs)
+        return f"Model({str(self.path)!r}, device={self._device}, inputs=[{ins}], outputs=[{outs}])"
+
+
+def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tuple[int, str]]) -> None:
+    def mismatch() -> InputMismatchError:
+        want = "x".join(str(d) for d in spec.shape) or "scalar"
+        got = "x".join(str(d) for d in shape) or "scalar"
+        return InputMismatchError(f"input {spec.name!r}: expected shape {want}, got {got}")
+
+    if len(shape) != len(spec.shape):
+        raise mismatch()
+    for want, got in zip(spec.shape, shape):
+        if isinstance(want, int):
+            if want != got:
+                raise mismatch()
+        elif want in bound and bound[want][0] != got:
+            size, owner = bound[want]
+            raise InputMismatchError(
+                f"input {spec.name!r}: dimension {want!r} is {got} here but {size} in "
+                f"input {owner!r}"
+            )
+        else:
+            bound.setdefault(want, (got, spec.name))
+
+
+def _flatten(result: Any) -> list[Any]:
+    if hasattr(result, "numpy"):
+        return [result]
+    flat: list[Any] = []
+    for item in result:
+        flat.extend(_flatten(item))
+    return flat
+
+
+def load(path: str | Path, device: str = "cpu") -> Model:
+    """Load an artifact folder written by ``paddlec compile``; verifies it before loading."""
+    return Model(path, device=device)
