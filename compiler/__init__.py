@@ -29,6 +29,8 @@ class CompileOptions:
     input_shapes: dict[str, list] = field(default_factory=dict)
     opt_level: int = 2
     disabled_passes: tuple[str, ...] = ()
+    fast_path: bool = True  # llvm: hand conv/matmul/pool to oneDNN (compiler/cpu)
+    records: str | None = None  # llvm: MetaSchedule records from `paddlec tune`
 
 
 def compile_model(model_path: str | Path, output: str | Path, target: str = "llvm",
@@ -61,7 +63,8 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     lowered = lower_to_relax(source.model)
     with artifact_writer(output) as staging:
         mark = time.perf_counter()
-        build_library(lowered.mod, resolved, staging / LIBRARY_NAME)
+        extra = build_library(lowered.mod, resolved, staging / LIBRARY_NAME,
+                              fast_path=opts.fast_path, records=opts.records)
         timings["build"] = time.perf_counter() - mark
         manifest = write_manifest(staging, {
             "paddlec_version": __version__,
@@ -74,6 +77,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
                        "sha256": source.sha256},
             "opt_level": opts.opt_level,
             "passes": [stat.to_json(with_time=False) for stat in pass_stats],
+            **extra,
         })
     log.info("compiled %s for %s in %.1fs (%s)", model_path, resolved.given,
              time.perf_counter() - start, ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))

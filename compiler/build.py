@@ -10,15 +10,28 @@ from .target import ResolvedTarget
 __all__ = ["build_library"]
 
 
-def build_library(mod, target: ResolvedTarget, out_file: Path) -> None:
+def build_library(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = True,
+                  records: str | Path | None = None) -> dict:
     """Compile ``mod`` for ``target`` with TVM's default Relax pipeline for that target
-    (legalize, fold, fuse, and the device schedules), and export it to ``out_file``."""
+    (legalize, fold, fuse, and the device schedules), and export it to ``out_file``.
+
+    llvm targets go through the CPU pipeline (``compiler/cpu``: oneDNN fast path, CPU
+    schedules, tuning records). Returns extra manifest fields (empty for other targets)."""
     import tvm
     from tvm import relax
 
     from .determinism import SortShapeFuncStores
 
     tvm_target = target.to_tvm()
+    if tvm_target.kind.name == "llvm":
+        from .cpu.pipeline import build_cpu
+
+        try:
+            return build_cpu(mod, target, out_file, fast_path=fast_path, records=records)
+        except (RuntimeError, ValueError, TypeError, tvm.error.InternalError) as exc:
+            raise CompileError(
+                f"TVM build for {target.given!r} failed: {_last_line(exc)}"
+            ) from exc
     pipeline = tvm.transform.Sequential(
         [relax.get_default_pipeline(tvm_target), SortShapeFuncStores]
     )
@@ -28,6 +41,7 @@ def build_library(mod, target: ResolvedTarget, out_file: Path) -> None:
         executable.export_library(str(out_file))
     except tvm.error.TVMError as exc:
         raise CompileError(f"TVM build for {target.given!r} failed: {_last_line(exc)}") from exc
+    return {}
 
 
 def _last_line(exc: BaseException) -> str:

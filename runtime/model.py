@@ -15,7 +15,7 @@ from ..errors import ArtifactError, DeviceUnavailableError, InputMismatchError
 from ._tvm import tvm_runtime
 from .manifest import Manifest, TensorSpec, read_manifest
 
-__all__ = ["Model", "load", "parse_device"]
+__all__ = ["Model", "load", "parse_device", "set_num_threads"]
 
 Feed = Mapping[str, np.ndarray] | Sequence[np.ndarray]
 
@@ -49,6 +49,49 @@ def _load_cuda_runtime(tvm: Any) -> None:
         ) from None
 
 
+def _load_native_libraries(manifest: Manifest) -> None:
+    """``dlopen`` (RTLD_GLOBAL) each external library the artifact lists, e.g. oneDNN's
+    ``libdnnl.so.3`` from the ``onednn-cpu-gomp`` wheel, so that ``model.so``'s dependency
+    on it resolves by soname. Looked up in the named Python package first, then by the
+    system loader's search path."""
+    import importlib.metadata
+
+    for entry in manifest.raw.get("native_libraries", []):
+        soname, package = entry["soname"], entry.get("package")
+        candidates: list[str] = []
+        try:
+            dist = importlib.metadata.distribution(package) if package else None
+        except importlib.metadata.PackageNotFoundError:
+            dist = None
+        if dist is not None:
+            candidates += [str(dist.locate_file(f)) for f in dist.files or [] if f.name == soname]
+        candidates.append(soname)
+        errors = []
+        for candidate in candidates:
+            try:
+                ctypes.CDLL(candidate, mode=ctypes.RTLD_GLOBAL)
+                break
+            except OSError as exc:
+                errors.append(str(exc))
+        else:
+            raise ArtifactError(
+                f"the artifact needs {soname} (pip install {package}): {'; '.join(errors)}"
+            )
+
+
+def set_num_threads(num_threads: int, library: Any = None) -> None:
+    """Use ``num_threads`` CPU threads in TVM's thread pool and, when ``library`` (a loaded
+    ``model.so``) has the oneDNN kernels, in oneDNN's OpenMP regions too."""
+    if num_threads < 1:
+        raise ValueError(f"num_threads must be >= 1, got {num_threads}")
+    tvm = tvm_runtime()
+    tvm.get_global_func("runtime.config_threadpool")(1, int(num_threads))
+    if library is not None:
+        name = "paddlec_dnnl_set_num_threads"
+        if library.implements_function(name, True):
+            library.get_function(name, True)(int(num_threads))
+
+
 class Model:
     """A compiled model ready to run.
 
@@ -58,7 +101,8 @@ class Model:
     clones share the loaded library and weights but each owns its virtual machine.
     """
 
-    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+    def __init__(self, path: str | Path, device: str = "cpu",
+                 num_threads: int | None = None) -> None:
         self.path = Path(path)
         self.manifest: Manifest = read_manifest(self.path)
         self.device_kind, self.device_index = parse_device(device)
@@ -74,13 +118,20 @@ class Model:
         if not self._device.exist:
             raise DeviceUnavailableError(f"no {self.device_kind} device {device!r} on this machine")
         library = self.path / self.manifest.library
+        _load_native_libraries(self.manifest)
         try:
             self._library = tvm.runtime.load_module(str(library))
         except Exception as exc:  # the loader raises plain TVM errors
             raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
+        if num_threads is not None:
+            set_num_threads(num_threads, self._library)
         self._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
         self._main = self._vm["main"]
         self._lock = threading.Lock()
+
+    def set_num_threads(self, num_threads: int) -> None:
+        """Threads for TVM's pool and the oneDNN kernels (process-wide settings)."""
+        set_num_threads(num_threads, self._library)
 
     @property
     def inputs(self) -> tuple[TensorSpec, ...]:
@@ -204,6 +255,8 @@ def _flatten(result: Any) -> list[Any]:
     return flat
 
 
-def load(path: str | Path, device: str = "cpu") -> Model:
-    """Load an artifact folder written by ``paddlec compile``; verifies it before loading."""
-    return Model(path, device=device)
+def load(path: str | Path, device: str = "cpu", num_threads: int | None = None) -> Model:
+    """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
+    ``num_threads`` sets the CPU thread count (TVM pool + oneDNN); ``None`` keeps the
+    defaults (one thread per core)."""
+    return Model(path, device=device, num_threads=num_threads)

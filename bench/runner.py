@@ -1,0 +1,182 @@
+"""``paddlec bench``: latency of a compiled model next to its peers, measured in one process.
+
+Every engine gets the same inputs and the same thread count. After a warm-up, the timed runs
+are interleaved in small blocks (paddlec, onnxruntime, Paddle Inference, paddlec, ...), so
+that load from other processes on a shared machine hits all engines alike and the ratios stay
+meaningful even when the absolute numbers move. Reported: median and p90 per engine, and
+paddlec's median divided by each peer's (below 1.0 = paddlec is faster).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import ModelLoadError, PaddlecError
+
+__all__ = ["BenchRow", "PEERS", "bench", "format_table"]
+
+PEERS = ("onnxruntime", "paddle")
+
+
+class PeerUnavailableError(PaddlecError):
+    """A requested peer engine is not installed or cannot run this model."""
+
+    exit_code = 2
+
+
+@dataclass
+class BenchRow:
+    model: str
+    batch: int
+    threads: int
+    engine: str
+    median_ms: float
+    p90_ms: float
+    runs: int
+    ratio: float | None = None  # paddlec median / this engine's median (paddlec row: None)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def _artifact_for(model: Path, target: str, records: str | None, cache: Path) -> Path:
+    """Compile ``model`` once per (content, target, records) into ``cache``; reuse after."""
+    from .. import __version__
+    from ..compiler import compile_model
+
+    digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
+    tag = hashlib.sha256(f"{__version__}|{target}|{records}".encode()).hexdigest()[:8]
+    out = cache / f"{model.stem}-{digest}-{tag}"
+    if not (out / "manifest.json").is_file():
+        compile_model(model, out, target=target, records=records)
+    return out
+
+
+def _feeds(specs, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    feed = {}
+    for spec in specs:
+        shape = [d if isinstance(d, int) else batch for d in spec.shape]
+        feed[spec.name] = rng.standard_normal(shape).astype(spec.dtype)
+    return feed
+
+
+def _onnxruntime_runner(onnx_path: Path | None, threads: int) -> Callable:
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        raise PeerUnavailableError("--vs onnxruntime: onnxruntime is not installed") from None
+    if onnx_path is None:
+        raise PeerUnavailableError("--vs onnxruntime needs the source .onnx model (--source)")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+    return lambda feed: session.run(None, feed)
+
+
+def _paddle_runner(paddle_model: Path | None, name: str, threads: int) -> Callable:
+    from .paddle_models import paddle_predictor
+
+    predictor = paddle_predictor(paddle_model, name, threads)
+    return predictor
+
+
+def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[int] = (2,),
+          peers: Sequence[str] = ("onnxruntime",), runs: int = 20, warmup: int = 3,
+          block: int = 5, target: str = "llvm -mcpu=native", records: str | None = None,
+          source: str | Path | None = None, paddle_model: str | Path | None = None,
+          cache: str | Path = "bench/out/artifacts", check: bool = True,
+          progress: Callable[[str], None] | None = None) -> list[BenchRow]:
+    """Benchmark ``model`` (an .onnx file, compiled here and cached, or an artifact folder)."""
+    from .. import runtime
+
+    path = Path(model)
+    unknown = sorted(set(peers) - set(PEERS))
+    if unknown:
+        raise ModelLoadError(f"unknown peer(s) {unknown}; known: {list(PEERS)}")
+    if path.is_dir() and (path / "manifest.json").is_file():
+        artifact, onnx_path = path, Path(source) if source else None
+    elif path.is_file():
+        artifact = _artifact_for(path, target, records, Path(cache))
+        onnx_path = path
+    else:
+        raise ModelLoadError(f"{path}: neither a model file nor an artifact folder")
+    name = path.stem if path.is_file() else path.name
+    compiled = runtime.load(artifact)
+    rows: list[BenchRow] = []
+    for thread_count in threads:
+        compiled.set_num_threads(thread_count)
+        engines: dict[str, Callable] = {"paddlec": compiled.run}
+        for peer in peers:
+            if peer == "onnxruntime":
+                engines[peer] = _onnxruntime_runner(onnx_path, thread_count)
+            else:
+                engines[peer] = _paddle_runner(Path(paddle_model) if paddle_model else None,
+                                               name, thread_count)
+        for batch in batches:
+            feed = _feeds(compiled.inputs, batch)
+            if check and "onnxruntime" in engines:
+                _check_outputs(compiled.run(feed), engines["onnxruntime"](feed), name)
+            times = _time_interleaved(engines, feed, runs, warmup, block, thread_count)
+            base = float(np.median(times["paddlec"]))
+            for engine, samples in times.items():
+                median = float(np.median(samples))
+                rows.append(BenchRow(name, batch, thread_count, engine, median * 1e3,
+                                     float(np.percentile(samples, 90)) * 1e3, len(samples),
+                                     None if engine == "paddlec" else base / median))
+            if progress:
+                progress(format_table(rows[-len(times):], header=False))
+    return rows
+
+
+def _time_interleaved(engines: dict[str, Callable], feed: dict, runs: int, warmup: int,
+                      block: int, threads: int) -> dict[str, list[float]]:
+    times: dict[str, list[float]] = {engine: [] for engine in engines}
+    for fn in engines.values():
+        for _ in range(warmup):
+            fn(feed)
+    done = 0
+    while done < runs:
+        count = min(block, runs - done)
+        for engine, fn in engines.items():
+            for _ in range(count):
+                start = time.perf_counter()
+                fn(feed)
+                times[engine].append(time.perf_counter() - start)
+        done += count
+    return times
+
+
+def _check_outputs(ours: dict, theirs: list, name: str, rtol: float = 1e-4) -> None:
+    """paddlec must agree with onnxruntime before its speed means anything."""
+    for (out_name, value), ref in zip(ours.items(), theirs):
+        ref = np.asarray(ref)
+        scale = float(np.max(np.abs(ref))) or 1.0
+        err = float(np.max(np.abs(value - ref))) / scale
+        if err > rtol:
+            raise PaddlecError(f"{name}: output {out_name!r} differs from onnxruntime "
+                               f"(max error {err:.2e} of max |ref|, limit {rtol:.0e})")
+
+
+def format_table(rows: Sequence[BenchRow], header: bool = True) -> str:
+    lines = []
+    if header:
+        lines.append(f"{'model':14s} {'batch':>5s} {'thr':>3s} {'engine':12s} "
+                     f"{'median ms':>10s} {'p90 ms':>9s} {'paddlec/peer':>12s}")
+    for row in rows:
+        ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+        lines.append(f"{row.model:14s} {row.batch:5d} {row.threads:3d} {row.engine:12s} "
+                     f"{row.median_ms:10.2f} {row.p90_ms:9.2f} {ratio:>12s}")
+    return "\n".join(lines)
+
+
+def rows_to_json(rows: Sequence[BenchRow]) -> str:
+    return json.dumps([row.to_json() for row in rows], indent=2)

@@ -1,0 +1,319 @@
+// paddlec CPU fast path: oneDNN kernels linked into model.so.
+//
+// Every function is exported with TVM_FFI_DLL_EXPORT_TYPED_FUNC, so the Relax VM finds it in
+// the artifact's own library (its imports are searched before the global registry) when the
+// compiled program calls `R.call_dps_packed("paddlec_dnnl_...", args, out_ty)`. The last
+// argument is the destination tensor. Integer attributes travel in one `R.shape([...])`.
+//
+// oneDNN primitives are created once per (call site, input shape) and cached; constant
+// weights are reordered into the layout the primitive prefers once and cached too. The cache
+// key holds the weight's data pointer, and a fingerprint of sampled weight values guards
+// against a pointer reused by another model after an unload.
+#include <dlpack/dlpack.h>
+#include <omp.h>
+#include <tvm/ffi/container/shape.h>
+#include <tvm/ffi/container/tensor.h>
+#include <tvm/ffi/error.h>
+#include <tvm/ffi/function.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "oneapi/dnnl/dnnl.hpp"
+
+namespace {
+
+namespace ffi = tvm::ffi;
+
+using dnnl::memory;
+using tag = dnnl::memory::format_tag;
+using dt = dnnl::memory::data_type;
+
+dnnl::engine& Engine() {
+  static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+  return engine;
+}
+
+std::atomic<int> g_num_threads{0};
+
+// OpenMP's thread count is a per-thread setting: apply the configured one on the calling thread.
+void ApplyThreads() {
+  thread_local int applied = -1;
+  int want = g_num_threads.load(std::memory_order_relaxed);
+  if (want > 0 && want != applied) {
+    omp_set_num_threads(want);
+    applied = want;
+  }
+}
+
+float* DataOf(DLTensor* t) {
+  return reinterpret_cast<float*>(static_cast<char*>(t->data) + t->byte_offset);
+}
+
+memory::dims DimsOf(DLTensor* t) { return memory::dims(t->shape, t->shape + t->ndim); }
+
+void CheckF32(DLTensor* t, const char* what) {
+  if (t->dtype.code != kDLFloat || t->dtype.bits != 32 || t->dtype.lanes != 1) {
+    TVM_FFI_THROW(TypeError) << "paddlec oneDNN kernel: " << what << " must be float32";
+  }
+}
+
+float FloatOfBits(int64_t bits) {
+  uint32_t raw = static_cast<uint32_t>(bits);
+  float value;
+  std::memcpy(&value, &raw, sizeof(value));
+  return value;
+}
+
+std::vector<float> Fingerprint(DLTensor* weight) {
+  int64_t count = 1;
+  for (int i = 0; i < weight->ndim; ++i) count *= weight->shape[i];
+  const float* data = DataOf(weight);
+  std::vector<float> sample;
+  const int64_t samples = count < 64 ? count : 64;
+  for (int64_t i = 0; i < samples; ++i) sample.push_back(data[(i * count) / samples]);
+  return sample;
+}
+
+struct Entry {
+  dnnl::primitive primitive;
+  memory::desc src_md, weights_md, dst_md, bias_md, residual_md;
+  memory packed_weights;  // reordered constant weights (empty when used as given)
+  std::vector<float> fingerprint;
+  bool reorder_weights = false;
+};
+
+std::mutex g_mutex;
+std::unordered_map<std::string, std::shared_ptr<Entry>> g_cache;
+
+template <typename Create>
+std::shared_ptr<Entry> Cached(const std::string& key, DLTensor* weight, Create create) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  auto it = g_cache.find(key);
+  if (it != g_cache.end()) {
+    if (weight == nullptr || it->second->fingerprint == Fingerprint(weight)) return it->second;
+    g_cache.erase(it);
+  }
+  std::shared_ptr<Entry> entry = create();
+  g_cache[key] = entry;
+  return entry;
+}
+
+std::string KeyOf(const char* op, const ffi::Shape& attrs, std::initializer_list<DLTensor*> ts,
+                  DLTensor* weight) {
+  std::ostringstream os;
+  os << op << '|' << static_cast<const void*>(weight ? DataOf(weight) : nullptr);
+  for (int64_t a : attrs) os << ',' << a;
+  for (DLTensor* t : ts) {
+    os << '|';
+    for (int i = 0; i < t->ndim; ++i) os << t->shape[i] << 'x';
+  }
+  return os.str();
+}
+
+// Reorder the constant weights once into the primitive's preferred layout.
+void PackWeights(Entry* entry, const memory::desc& wanted, DLTensor* weight) {
+  entry->fingerprint = Fingerprint(weight);
+  if (wanted == entry->weights_md) return;
+  dnnl::stream stream(Engine());
+  memory user(entry->weights_md, Engine(), DataOf(weight));
+  entry->packed_weights = memory(wanted, Engine());
+  dnnl::reorder(user, entry->packed_weights).execute(stream, user, entry->packed_weights);
+  stream.wait();
+  entry->reorder_weights = true;
+}
+
+// Activation post-op: attrs kind 0 none, 1 relu, 2 clip(alpha, beta), 3 gelu (erf).
+void AppendActivation(dnnl::post_ops& ops, int64_t kind, int64_t alpha_bits, int64_t beta_bits) {
+  if (kind == 1) ops.append_eltwise(dnnl::algorithm::eltwise_relu, 0.f, 0.f);
+  if (kind == 2) {
+    ops.append_eltwise(dnnl::algorithm::eltwise_clip, FloatOfBits(alpha_bits),
+                       FloatOfBits(beta_bits));
+  }
+  if (kind == 3) ops.append_eltwise(dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+}
+
+// conv2d, NHWC data, OIHW weights (ONNX layout), optional bias [C], optional residual (NHWC,
+// shape of the output) added before an optional activation.
+// attrs: stride h w, pad top left bottom right, dilation h w, groups, has_bias,
+//        has_residual, act kind, act alpha bits, act beta bits.
+void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
+            ffi::Shape attrs, DLTensor* out) {
+  ApplyThreads();
+  CheckF32(data, "conv2d data");
+  CheckF32(weight, "conv2d weight");
+  if (attrs.size() != 14 || data->ndim != 4 || weight->ndim != 4 || out->ndim != 4) {
+    TVM_FFI_THROW(ValueError) << "paddlec_dnnl_conv2d: bad arguments";
+  }
+  const int64_t groups = attrs[8];
+  const bool has_bias = attrs[9] != 0, has_residual = attrs[10] != 0;
+  std::string key = KeyOf("conv2d", attrs, {data, weight, out}, weight);
+  auto entry = Cached(key, weight, [&]() {
+    auto e = std::make_shared<Entry>();
+    memory::dims src = DimsOf(data), dst = DimsOf(out);
+    // DLTensor dims are N,H,W,C; oneDNN descriptors are always given in N,C,H,W order.
+    memory::dims src_nchw = {src[0], src[3], src[1], src[2]};
+    memory::dims dst_nchw = {dst[0], dst[3], dst[1], dst[2]};
+    memory::dims w = DimsOf(weight);
+    memory::dims w_dims = groups == 1 ? w : memory::dims{groups, w[0] / groups, w[1], w[2], w[3]};
+    e->src_md = memory::desc(src_nchw, dt::f32, tag::nhwc);
+    e->dst_md = memory::desc(dst_nchw, dt::f32, tag::nhwc);
+    e->weights_md = memory::desc(w_dims, dt::f32, groups == 1 ? tag::oihw : tag::goihw);
+    memory::desc any_w(w_dims, dt::f32, tag::any);
+    if (has_bias) e->bias_md = memory::desc({dst_nchw[1]}, dt::f32, tag::a);
+    dnnl::post_ops ops;
+    if (has_residual) {
+      e->residual_md = e->dst_md;
+      ops.append_binary(dnnl::algorithm::binary_add, e->residual_md);
+    }
+    AppendActivation(ops, attrs[11], attrs[12], attrs[13]);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    auto pd = dnnl::convolution_forward::primitive_desc(
+        Engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
+        e->src_md, any_w, e->bias_md, e->dst_md, {attrs[0], attrs[1]},
+        {attrs[6] - 1, attrs[7] - 1}, {attrs[2], attrs[3]}, {attrs[4], attrs[5]}, attr);
+    e->primitive = dnnl::convolution_forward(pd);
+    PackWeights(e.get(), pd.weights_desc(), weight);
+    return e;
+  });
+  dnnl::stream stream(Engine());
+  std::unordered_map<int, memory> args;
+  args[DNNL_ARG_SRC] = memory(entry->src_md, Engine(), DataOf(data));
+  args[DNNL_ARG_WEIGHTS] = entry->reorder_weights
+                               ? entry->packed_weights
+                               : memory(entry->weights_md, Engine(), DataOf(weight));
+  args[DNNL_ARG_DST] = memory(entry->dst_md, Engine(), DataOf(out));
+  if (has_bias) args[DNNL_ARG_BIAS] = memory(entry->bias_md, Engine(), DataOf(bias));
+  if (has_residual) {
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
+        memory(entry->residual_md, Engine(), DataOf(residual));
+  }
+  entry->primitive.execute(stream, args);
+  stream.wait();
+}
+
+// Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ activation).
+// attrs: has_bias, act kind, act alpha bits, act beta bits.
+void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, ffi::Shape attrs, DLTensor* out) {
+  ApplyThreads();
+  CheckF32(data, "dense data");
+  CheckF32(weight, "dense weight");
+  if (attrs.size() != 4 || weight->ndim != 2) {
+    TVM_FFI_THROW(ValueError) << "paddlec_dnnl_dense: bad arguments";
+  }
+  const bool has_bias = attrs[0] != 0;
+  std::string key = KeyOf("dense", attrs, {data, weight}, weight);
+  auto entry = Cached(key, weight, [&]() {
+    auto e = std::make_shared<Entry>();
+    const int64_t k = weight->shape[0], n = weight->shape[1];
+    int64_t m = 1;
+    for (int i = 0; i + 1 < data->ndim; ++i) m *= data->shape[i];
+    e->src_md = memory::desc({m, k}, dt::f32, tag::ab);
+    e->dst_md = memory::desc({m, n}, dt::f32, tag::ab);
+    e->weights_md = memory::desc({k, n}, dt::f32, tag::ab);
+    if (has_bias) e->bias_md = memory::desc({1, n}, dt::f32, tag::ab);
+    dnnl::post_ops ops;
+    AppendActivation(ops, attrs[1], attrs[2], attrs[3]);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md,
+                                           memory::desc({k, n}, dt::f32, tag::any),
+                                           e->bias_md, e->dst_md, attr);
+    e->primitive = dnnl::matmul(pd);
+    PackWeights(e.get(), pd.weights_desc(), weight);
+    return e;
+  });
+  dnnl::stream stream(Engine());
+  std::unordered_map<int, memory> args;
+  args[DNNL_ARG_SRC] = memory(entry->src_md, Engine(), DataOf(data));
+  args[DNNL_ARG_WEIGHTS] = entry->reorder_weights
+                               ? entry->packed_weights
+                               : memory(entry->weights_md, Engine(), DataOf(weight));
+  args[DNNL_ARG_DST] = memory(entry->dst_md, Engine(), DataOf(out));
+  if (has_bias) args[DNNL_ARG_BIAS] = memory(entry->bias_md, Engine(), DataOf(bias));
+  entry->primitive.execute(stream, args);
+  stream.wait();
+}
+
+// Batched matmul of two computed tensors with equal batch dims: [B..., M, K] x [B..., K, N].
+void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
+  ApplyThreads();
+  CheckF32(a, "matmul lhs");
+  CheckF32(b, "matmul rhs");
+  if (a->ndim != b->ndim || a->ndim < 3 || out->ndim != a->ndim) {
+    TVM_FFI_THROW(ValueError) << "paddlec_dnnl_batch_matmul: bad arguments";
+  }
+  std::string key = KeyOf("batch_matmul", attrs, {a, b}, nullptr);
+  auto entry = Cached(key, nullptr, [&]() {
+    auto e = std::make_shared<Entry>();
+    auto fold = [](DLTensor* t) {
+      int64_t batch = 1;
+      for (int i = 0; i + 2 < t->ndim; ++i) batch *= t->shape[i];
+      return memory::dims{batch, t->shape[t->ndim - 2], t->shape[t->ndim - 1]};
+    };
+    e->src_md = memory::desc(fold(a), dt::f32, tag::abc);
+    e->weights_md = memory::desc(fold(b), dt::f32, tag::abc);
+    e->dst_md = memory::desc(fold(out), dt::f32, tag::abc);
+    auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md, e->weights_md, e->dst_md);
+    e->primitive = dnnl::matmul(pd);
+    return e;
+  });
+  dnnl::stream stream(Engine());
+  entry->primitive.execute(stream, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(a))},
+                                    {DNNL_ARG_WEIGHTS,
+                                     memory(entry->weights_md, Engine(), DataOf(b))},
+                                    {DNNL_ARG_DST, memory(entry->dst_md, Engine(), DataOf(out))}});
+  stream.wait();
+}
+
+// 2-D pooling on NHWC data. attrs: kind (0 max, 1 avg excluding pad, 2 avg including pad),
+// kernel h w, stride h w, pad top left bottom right, dilation h w.
+void Pool2d(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
+  ApplyThreads();
+  CheckF32(data, "pool data");
+  if (attrs.size() != 11 || data->ndim != 4) {
+    TVM_FFI_THROW(ValueError) << "paddlec_dnnl_pool2d: bad arguments";
+  }
+  std::string key = KeyOf("pool2d", attrs, {data, out}, nullptr);
+  auto entry = Cached(key, nullptr, [&]() {
+    auto e = std::make_shared<Entry>();
+    memory::dims src = DimsOf(data), dst = DimsOf(out);
+    e->src_md = memory::desc({src[0], src[3], src[1], src[2]}, dt::f32, tag::nhwc);
+    e->dst_md = memory::desc({dst[0], dst[3], dst[1], dst[2]}, dt::f32, tag::nhwc);
+    dnnl::algorithm alg = attrs[0] == 0   ? dnnl::algorithm::pooling_max
+                          : attrs[0] == 1 ? dnnl::algorithm::pooling_avg_exclude_padding
+                                          : dnnl::algorithm::pooling_avg_include_padding;
+    auto pd = dnnl::pooling_forward::primitive_desc(
+        Engine(), dnnl::prop_kind::forward_inference, alg, e->src_md, e->dst_md,
+        {attrs[3], attrs[4]}, {attrs[1], attrs[2]}, {attrs[9] - 1, attrs[10] - 1},
+        {attrs[5], attrs[6]}, {attrs[7], attrs[8]});
+    e->primitive = dnnl::pooling_forward(pd);
+    return e;
+  });
+  dnnl::stream stream(Engine());
+  entry->primitive.execute(stream,
+                           {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
+                            {DNNL_ARG_DST, memory(entry->dst_md, Engine(), DataOf(out))}});
+  stream.wait();
+}
+
+// Sets the OpenMP thread count the kernels use (0 = OpenMP's default); returns the old value.
+int64_t SetNumThreads(int64_t threads) {
+  return g_num_threads.exchange(static_cast<int>(threads));
+}
+
+}  // namespace
+
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_conv2d, Conv2d);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_dense, Dense);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_batch_matmul, BatchMatmul);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_pool2d, Pool2d);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_set_num_threads, SetNumThreads);

@@ -1,0 +1,326 @@
+"""Hand the heavy CPU operators to the oneDNN kernels that are linked into ``model.so``.
+
+Rewrites, inside each dataflow block of every Relax function (the graph is NCHW, as the ONNX
+importer writes it):
+
+    y = act(conv2d(x, W) + b [+ r])     →  y = to_nchw(dnnl_conv2d(to_nhwc(x), W, b, to_nhwc(r)))
+    y = act(matmul(x, W) + b)           →  y = dnnl_dense(x, W, b)          (W constant, 2-D)
+    y = matmul(a, b)                    →  y = dnnl_batch_matmul(a, b)      (rank ≥ 3, same batch)
+    y = max_pool2d / avg_pool2d(x)      →  y = to_nchw(dnnl_pool2d(to_nhwc(x)))
+
+``act`` is ReLU or a clip (ReLU6), ``b`` a constant bias, ``r`` a tensor of the output's shape
+(the residual add of ResNets); each tail op is absorbed only when the intermediate value has no
+other user, so nothing is computed twice. oneDNN runs convolutions fastest on NHWC data, so the
+rewrite wraps each kernel in layout transposes; :func:`cancel_transposes` then removes every
+``to_nchw`` → ``to_nhwc`` pair between two kernels, which leaves transposes only where the graph
+enters or leaves a run of NHWC kernels.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+import struct
+from collections.abc import Callable
+
+import numpy as np
+import tvm
+import tvm_ffi
+from tvm import relax
+
+__all__ = ["KERNELS", "OffloadStats", "cancel_transposes", "offload_to_dnnl"]
+
+KERNELS = {
+    "conv2d": "paddlec_dnnl_conv2d",
+    "dense": "paddlec_dnnl_dense",
+    "batch_matmul": "paddlec_dnnl_batch_matmul",
+    "pool2d": "paddlec_dnnl_pool2d",
+}
+TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
+
+OffloadStats = collections.Counter  # kernel kind → number of call sites
+
+
+def _float_bits(value: float) -> int:
+    return struct.unpack("<I", struct.pack("<f", float(value)))[0]
+
+
+def _op_name(expr) -> str | None:
+    if isinstance(expr, tvm.ir.Call) and isinstance(expr.op, tvm.ir.Op):
+        return str(expr.op.name)
+    return None
+
+
+def _call_tir_name(expr) -> str | None:
+    """``maximum`` for ``R.call_tir(maximum3, ...)`` (the importer's Clip lowering)."""
+    if _op_name(expr) == "relax.call_tir" and isinstance(expr.args[0], tvm.ir.GlobalVar):
+        return re.sub(r"\d+$", "", str(expr.args[0].name_hint))
+    return None
+
+
+def _scalar(expr) -> float | None:
+    if isinstance(expr, tvm.ir.GenericConst):
+        data = expr.value.numpy()
+        if data.size == 1:
+            return float(data.reshape(()))
+    return None
+
+
+def _is_f32(expr, ndim: int | None = None) -> bool:
+    ty = expr.ty
+    return (hasattr(ty, "dtype") and str(ty.dtype) == "float32" and ty.shape is not None
+            and (ndim is None or ty.ndim == ndim))
+
+
+def _same_shape(a, b) -> bool:
+    return a.ty.shape is not None and tvm_ffi.structural_equal(a.ty.shape, b.ty.shape)
+
+
+class _BlockRewriter:
+    """Walks one dataflow block; collects, per tail binding, the bindings that replace it."""
+
+    def __init__(self, block, stats: OffloadStats) -> None:
+        self.bindings = list(block.bindings)
+        self.stats = stats
+        self.users: dict = collections.defaultdict(list)
+        for index, binding in enumerate(self.bindings):
+            for var in relax.analysis.free_vars(binding.value):
+                self.users[var].append(index)
+        self.dropped: set[int] = set()
+        self.replaced: dict[int, list] = {}
+        self.count = 0
+
+    # -- helpers ------------------------------------------------------------------------
+    def sole_user(self, index: int) -> int | None:
+        """The binding that is the only user of binding ``index``'s variable, if any."""
+        var = self.bindings[index].var
+        users = self.users.get(var, [])
+        if not isinstance(var, relax.DataflowVar) or len(users) != 1:
+            return None
+        value = self.bindings[users[0]].value
+        if isinstance(value, tvm.ir.Call) and sum(arg.same_as(var) for arg in value.args) > 1:
+            return None
+        return users[0] if users[0] not in self.dropped else None
+
+    def fresh(self, expr, name: str):
+        self.count += 1
+        expr = relax.BlockBuilder().normalize(expr)
+        var = relax.DataflowVar(f"dnnl_{name}{self.count}", expr.ty)
+        return var, relax.VarBinding(var, expr)
+
+    def activation(self, index: int) -> tuple[int, tuple[int, int, int]]:
+        """Absorb a ReLU / clip after binding ``index``: (new tail index, (kind, lo, hi))."""
+        user = self.sole_user(index)
+        if user is None:
+            return index, (0, 0, 0)
+        value, var = self.bindings[user].value, self.bindings[index].var
+        if _op_name(value) == "relax.nn.relu":
+            return user, (1, 0, 0)
+        if _op_name(value) == "relax.clip":
+            lo, hi = (_scalar(arg) for arg in value.args[1:3])
+            if lo is not None and hi is not None:
+                return user, (2, _float_bits(lo), _float_bits(hi))
+        if _call_tir_name(value) == "maximum":
+            lo = _scalar(value.args[1].fields[1])
+            if lo is None or not value.args[1].fields[0].same_as(var):
+                return index, (0, 0, 0)
+            after = self.sole_user(user)
+            upper = self.bindings[after].value if after is not None else None
+            if upper is not None and _call_tir_name(upper) == "minimum":
+                hi = _scalar(upper.args[1].fields[1])
+                if hi is not None:
+                    return after, (2, _float_bits(lo), _float_bits(hi))
+            if lo == 0.0:
+                return user, (1, 0, 0)
+        return index, (0, 0, 0)
+
+    def bias(self, index: int, channels: int, nchw: bool) -> tuple[int, object | None]:
+        """Absorb ``+ constant`` broadcast along the channel axis after binding ``index``."""
+        user = self.sole_user(index)
+        if user is None or _op_name(self.bindings[user].value) != "relax.add":
+            return index, None
+        var = self.bindings[index].var
+        lhs, rhs = self.bindings[user].value.args
+        const = rhs if lhs.same_as(var) else lhs
+        if not isinstance(const, tvm.ir.GenericConst) or str(const.value.dtype) != "float32":
+            return index, None
+        data = const.value.numpy()
+        wanted = (channels, 1, 1) if nchw else (channels,)
+        if data.size != channels or data.shape[-len(wanted):] != wanted:
+            return index, None
+        return user, relax.const(np.ascontiguousarray(data.reshape(channels)), "float32")
+
+    def residual(self, index: int):
+        """Absorb ``+ r`` (r computed, same shape as the output) after binding ``index``."""
+        user = self.sole_user(index)
+        if user is None or _op_name(self.bindings[user].value) != "relax.add":
+            return index, None
+        var = self.bindings[index].var
+        lhs, rhs = self.bindings[user].value.args
+        other = rhs if lhs.same_as(var) else lhs
+        if (isinstance(other, tvm.ir.GenericConst) or other.same_as(var) or not _is_f32(other)
+                or not _same_shape(other, var)):
+            return index, None
+        return user, other
+
+    def emit(self, first: int, tail: int, consumed: list[int], new_bindings: list) -> None:
+        for index in consumed:
+            if index != tail:
+                self.dropped.add(index)
+        self.replaced[tail] = new_bindings
+        self.dropped.discard(tail)
+
+    def transpose(self, expr, axes: list[int], out: list, name: str):
+        var, binding = self.fresh(relax.op.permute_dims(expr, axes), name)
+        out.append(binding)
+        return var
+
+    # -- rewrites -----------------------------------------------------------------------
+    def conv2d(self, index: int) -> None:
+        call = self.bindings[index].value
+        data, weight = call.args
+        attrs = call.attrs
+        if (str(attrs.data_layout) != "NCHW" or str(attrs.kernel_layout) != "OIHW"
+                or str(attrs.out_layout) != "NCHW" or not isinstance(weight, tvm.ir.GenericConst)
+                or not _is_f32(data, 4) or not _is_f32(weight, 4)
+                or str(attrs.out_dtype) not in ("", "None", "void", "float32")):
+            return
+        channels = int(weight.value.shape[0])
+        consumed = [index]
+        tail, bias = self.bias(index, channels, nchw=True)
+        consumed.append(tail)
+        tail, residual = self.residual(tail)
+        consumed.append(tail)
+        tail, act = self.activation(tail)
+        consumed.append(tail)
+        pad = [int(p) for p in attrs.padding]
+        pad = pad * 2 if len(pad) == 2 else pad
+        params = ([int(s) for s in attrs.strides] + pad + [int(d) for d in attrs.dilation]
+                  + [int(attrs.groups), bias is not None, residual is not None, *act])
+        out: list = []
+        x = self.transpose(data, TO_NHWC, out, "x")
+        r = self.transpose(residual, TO_NHWC, out, "r") if residual is not None else weight
+        out_shape = self.bindings[tail].var.ty.shape.values
+        nhwc = relax.TensorType([out_shape[i] for i in TO_NHWC], "float32")
+        kernel = relax.call_dps_packed(
+            KERNELS["conv2d"], [x, weight, bias if bias is not None else weight, r,
+                                relax.ShapeExpr([int(p) for p in params])], nhwc)
+        y, binding = self.fresh(kernel, "conv")
+        out.append(binding)
+        out.append(relax.VarBinding(self.bindings[tail].var,
+                                    relax.op.permute_dims(y, TO_NCHW)))
+        self.emit(index, tail, consumed, out)
+        self.stats["conv2d"] += 1
+
+    def pool2d(self, index: int) -> None:
+        call = self.bindings[index].value
+        kind = {"relax.nn.max_pool2d": 0, "relax.nn.avg_pool2d": 1}[_op_name(call)]
+        attrs, data = call.attrs, call.args[0]
+        if str(attrs.layout) != "NCHW" or bool(attrs.ceil_mode) or not _is_f32(data, 4):
+            return
+        if kind == 1 and bool(attrs.count_include_pad):
+            kind = 2
+        pad = [int(p) for p in attrs.padding]
+        pad = pad * 2 if len(pad) == 2 else pad
+        params = ([kind] + [int(k) for k in attrs.pool_size] + [int(s) for s in attrs.strides]
+                  + pad + [int(d) for d in attrs.dilation])
+        out: list = []
+        x = self.transpose(data, TO_NHWC, out, "x")
+        shape = self.bindings[index].var.ty.shape.values
+        nhwc = relax.TensorType([shape[i] for i in TO_NHWC], "float32")
+        y, binding = self.fresh(relax.call_dps_packed(
+            KERNELS["pool2d"], [x, relax.ShapeExpr(params)], nhwc), "pool")
+        out.append(binding)
+        out.append(relax.VarBinding(self.bindings[index].var,
+                                    relax.op.permute_dims(y, TO_NCHW)))
+        self.emit(index, index, [index], out)
+        self.stats["pool2d"] += 1
+
+    def matmul(self, index: int) -> None:
+        call = self.bindings[index].value
+        lhs, rhs = call.args
+        if str(call.attrs.out_dtype) not in ("", "None", "void", "float32") or not _is_f32(lhs):
+            return
+        if isinstance(rhs, tvm.ir.GenericConst) and _is_f32(rhs, 2) and lhs.ty.ndim >= 2:
+            consumed = [index]
+            tail, bias = self.bias(index, int(rhs.value.shape[1]), nchw=False)
+            consumed.append(tail)
+            tail, act = self.activation(tail)
+            consumed.append(tail)
+            args = [lhs, rhs, bias if bias is not None else rhs,
+                    relax.ShapeExpr([bias is not None, *act])]
+            value = relax.call_dps_packed(KERNELS["dense"], args, self.bindings[tail].var.ty)
+            self.emit(index, tail, consumed, [relax.VarBinding(self.bindings[tail].var, value)])
+            self.stats["dense"] += 1
+        elif (not isinstance(rhs, tvm.ir.GenericConst) and _is_f32(rhs) and lhs.ty.ndim >= 3
+              and lhs.ty.ndim == rhs.ty.ndim):
+            if not tvm_ffi.structural_equal(lhs.ty.shape.values[:-2], rhs.ty.shape.values[:-2]):
+                return
+            var = self.bindings[index].var
+            value = relax.call_dps_packed(KERNELS["batch_matmul"],
+                                          [lhs, rhs, relax.ShapeExpr([0])], var.ty)
+            self.emit(index, index, [index], [relax.VarBinding(var, value)])
+            self.stats["batch_matmul"] += 1
+
+    def run(self):
+        handlers: dict[str, Callable[[int], None]] = {
+            "relax.nn.conv2d": self.conv2d, "relax.matmul": self.matmul,
+            "relax.nn.max_pool2d": self.pool2d, "relax.nn.avg_pool2d": self.pool2d,
+        }
+        for index, binding in enumerate(self.bindings):
+            handler = handlers.get(_op_name(binding.value) or "")
+            if handler is not None and index not in self.dropped and index not in self.replaced:
+                handler(index)
+        result = []
+        for index, binding in enumerate(self.bindings):
+            if index in self.replaced:
+                result.extend(self.replaced[index])
+            elif index not in self.dropped:
+                result.append(binding)
+        return relax.DataflowBlock(result)
+
+
+def _map_dataflow_blocks(mod, rewrite: Callable) -> object:
+    """A copy of ``mod`` with ``rewrite`` applied to every dataflow block of every Relax
+    function."""
+    updated = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
+    for gvar, func in mod.functions.items():
+        if not isinstance(func, relax.Function) or not isinstance(func.body, relax.SeqExpr):
+            continue
+        blocks = [rewrite(block) if isinstance(block, relax.DataflowBlock) else block
+                  for block in func.body.blocks]
+        body = relax.SeqExpr(blocks, func.body.body)
+        updated[gvar] = relax.Function(func.params, body, func.ret_ty, func.is_pure, func.attrs)
+    return updated
+
+
+def offload_to_dnnl(mod) -> tuple[object, OffloadStats]:
+    """Rewrite ``mod`` (an NCHW Relax module with constants bound) to call the oneDNN kernels;
+    returns the new module and how many call sites of each kind it created."""
+    stats: OffloadStats = collections.Counter()
+    mod = _map_dataflow_blocks(mod, lambda block: _BlockRewriter(block, stats).run())
+    return cancel_transposes(mod), stats
+
+
+def cancel_transposes(mod):
+    """``y = permute(permute(x, p), q)`` with ``q ∘ p`` the identity → ``y = x``; the dead
+    transposes left behind are removed by ``CanonicalizeBindings`` + ``DeadCodeElimination``."""
+    def rewrite(block):
+        axes_of: dict = {}
+        result = []
+        for binding in block.bindings:
+            value = binding.value
+            if _op_name(value) == "relax.permute_dims" and value.attrs.axes is not None:
+                axes = [int(a) for a in value.attrs.axes]
+                source = value.args[0]
+                if source in axes_of:
+                    inner, inner_axes = axes_of[source]
+                    if [inner_axes[a] for a in axes] == list(range(len(axes))):
+                        result.append(relax.VarBinding(binding.var, inner))
+                        continue
+                axes_of[binding.var] = (source, axes)
+            result.append(binding)
+        return relax.DataflowBlock(result)
+
+    mod = _map_dataflow_blocks(mod, rewrite)
+    return relax.transform.DeadCodeElimination()(relax.transform.CanonicalizeBindings()(mod))

@@ -1,0 +1,81 @@
+"""The build for llvm (CPU) targets: oneDNN fast path + TVM for the rest.
+
+    fold batch norm into conv → fold constants → offload conv/dense/matmul/pool to oneDNN
+    (with bias / residual / activation tails) → TVM's default CPU pipeline for the rest,
+    with simple parallel + vectorized schedules (``schedule.py``) or tuning records applied
+    → export ``model.so`` with the kernel object linked in.
+
+Without the fast path this is TVM's default pipeline (plus the same schedules).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import tvm
+from tvm import relax
+
+from ...errors import CompileError
+from ..target import ResolvedTarget
+
+__all__ = ["build_cpu"]
+
+log = logging.getLogger("paddlec.compiler.cpu")
+
+
+def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = True,
+              records: str | Path | None = None) -> dict:
+    """Build ``mod`` for a CPU target into ``out_file``; returns the manifest fields this path
+    adds (``native_libraries``, ``cpu``)."""
+    from ..determinism import SortShapeFuncStores
+    from .offload import offload_to_dnnl
+    from .schedule import schedule_cpu_kernels
+
+    tvm_target = target.to_tvm()
+    mod = tvm.transform.Sequential([
+        relax.transform.FoldBatchnormToConv2D(),
+        relax.transform.FoldConstant(),
+    ])(mod)
+    stats: dict = {}
+    if fast_path:
+        mod, counts = offload_to_dnnl(mod)
+        stats = dict(sorted(counts.items()))
+    kernels = _native_kernels() if stats else None
+    pipeline = _pipeline(tvm_target, schedule_cpu_kernels(tvm_target, records),
+                         SortShapeFuncStores)
+    with tvm_target:
+        executable = relax.build(mod, target=tvm_target, relax_pipeline=pipeline)
+    if kernels is None:
+        executable.export_library(str(out_file))
+    else:
+        executable.export_library(str(out_file), addons=[str(kernels.object_file)],
+                                  options=list(kernels.link_options))
+    log.info("cpu fast path: %s", stats or "off")
+    return {
+        "native_libraries": list(kernels.libraries) if kernels else [],
+        "cpu": {"fast_path": bool(stats), "library_calls": stats,
+                "records": str(records) if records else None},
+    }
+
+
+def _pipeline(tvm_target, schedule, *finally_passes) -> tvm.transform.Pass:
+    """TVM's default CPU pipeline with ``schedule`` between fusion and lowering."""
+    from tvm.relax.backend.cpu_generic import pipeline as cpu_generic
+
+    passes = (cpu_generic.library_dispatch_passes(tvm_target)
+              + cpu_generic.legalize_passes(tvm_target) + [schedule]
+              + cpu_generic.dataflow_lower_passes(tvm_target)
+              + cpu_generic.finalize_passes(tvm_target) + list(finally_passes))
+    return tvm.transform.Sequential(passes)
+
+
+def _native_kernels():
+    from .native import dnnl_kernels
+
+    try:
+        return dnnl_kernels()
+    except CompileError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - surface any toolchain failure as a compile error
+        raise CompileError(f"building the oneDNN kernels failed: {exc}") from exc

@@ -1,0 +1,96 @@
+"""Default CPU schedules for the kernels TVM still owns after the oneDNN offload.
+
+TVM 0.27's default llvm pipeline leaves every PrimFunc unscheduled: one thread, scalar loop
+nests. For what stays in TVM on the fast path (layout transposes, layer norm, softmax, GELU,
+residual adds, means) that single thread is the bottleneck, so each top-level block gets
+its leading data-parallel loops fused and marked ``parallel``; its innermost loop is
+vectorized when it is data-parallel with a constant extent that is a multiple of the vector
+width. Functions a tuning database covers are taken from the database instead
+(``MetaScheduleApplyDatabase``); anything already scheduled is left alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import tvm
+from tvm import s_tir, tirx
+
+__all__ = ["schedule_cpu_kernels", "schedule_primfunc"]
+
+log = logging.getLogger("paddlec.compiler.cpu")
+
+VECTOR_LANES = 16  # float32 lanes of an AVX-512 register; LLVM splits it on narrower ISAs
+
+
+def _spatial_prefix(sch: s_tir.Schedule, block) -> int:
+    """How many leading loops of ``block`` carry only data-parallel iterators."""
+    sblock = sch.get(block)
+    loops = sch.get_loops(block)
+    realize_iter_types = [int(iv.iter_type) for iv in sblock.iter_vars]
+    if len(loops) != len(realize_iter_types):
+        return 0
+    count = 0
+    for iter_type in realize_iter_types:
+        if iter_type != 0:  # 0 = data parallel; 2 = reduction
+            break
+        count += 1
+    return count
+
+
+def schedule_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc | None:
+    """A parallel (+ vectorized) version of ``func``, or ``None`` when it does not apply."""
+    sch = s_tir.Schedule(func)
+    try:
+        root = sch.get_sblock("root")
+        blocks = sch.get_child_blocks(root)
+    except Exception:  # noqa: BLE001 - no root block: nothing this schedule understands
+        return None
+    changed = False
+    for block in blocks:
+        try:
+            loops = sch.get_loops(block)
+            spatial = _spatial_prefix(sch, block)
+            if spatial == 0:
+                continue
+            inner = loops[-1]
+            extent = sch.get(inner).extent
+            vectorize = (spatial == len(loops) and len(loops) > 1
+                         and isinstance(extent, tirx.IntImm)
+                         and int(extent.value) % VECTOR_LANES == 0)
+            outer = loops[: spatial - 1] if vectorize else loops[:spatial]
+            if vectorize:
+                _, lanes = sch.split(inner, [None, VECTOR_LANES])
+                sch.vectorize(lanes)
+            if outer:
+                fused = sch.fuse(*outer) if len(outer) > 1 else outer[0]
+                sch.parallel(fused)
+            changed = True
+        except Exception as exc:  # noqa: BLE001 - a block we cannot schedule stays serial
+            log.debug("cpu schedule skipped a block: %s", exc)
+    return sch.mod["main"] if changed else None
+
+
+def schedule_cpu_kernels(target, records: str | Path | None = None) -> tvm.transform.Pass:
+    """A module pass: apply ``records`` (if any), then the default schedule to the rest."""
+
+    @tvm.transform.module_pass(opt_level=0, name="PaddlecCPUSchedule")
+    def _pass(mod: tvm.IRModule, _ctx) -> tvm.IRModule:
+        if records is not None:
+            from tvm import relax
+
+            with target:
+                mod = relax.transform.MetaScheduleApplyDatabase(str(records))(mod)
+        updated = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
+        for gvar, func in mod.functions.items():
+            if not isinstance(func, tirx.PrimFunc):
+                continue
+            if func.attrs is not None and bool(func.attrs.get("tir.is_scheduled", False)):
+                continue
+            scheduled = schedule_primfunc(func)
+            if scheduled is not None:
+                updated[gvar] = scheduled.with_attr("tir.is_scheduled", True)
+        return updated
+
+    return _pass
