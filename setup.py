@@ -3,9 +3,11 @@
 
 from setuptools import find_packages, setup
 
-EXCLUDE = ["tests", "tests.*", "examples", "examples.*", "bench", "bench.*", "scripts", "scripts.*"]
+EXCLUDE = ["tests", "tests.*", "examples", "examples.*", "bench.out", "bench.out.*", "scripts", "scripts.*"]
 
 setup(
     package_dir={"paddlec": "."},
     packages=["paddlec"] + [f"paddlec.{name}" for name in find_packages(".", exclude=EXCLUDE)],
+    # the CPU fast path compiles its C++ kernels at compile time (compiler/cpu/native.py)
+    package_data={"paddlec.compiler.cpu": ["kernels/*.cc"]},
 )

@@ -100,7 +100,8 @@ class _BlockRewriter:
         value = self.bindings[users[0]].value
         if isinstance(value, tvm.ir.Call) and sum(arg.same_as(var) for arg in value.args) > 1:
             return None
-        return users[0] if users[0] not in self.dropped else None
+        taken = users[0] in self.dropped or users[0] in self.replaced
+        return None if taken else users[0]
 
     def fresh(self, expr, name: str):
         self.count += 1

@@ -1,0 +1,191 @@
+"""The oneDNN fast path: every kernel kind against onnxruntime, and the artifact contract."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import onnx
+import pytest
+from _helpers import ort_run, save_model
+from onnx import TensorProto, helper, numpy_helper
+
+import paddlec.runtime as rt
+from paddlec.compiler import compile_model
+
+RTOL = 1e-4  # the issue's bound: max |paddlec - ort| / max |ort|
+
+
+def _rel_err(value: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.max(np.abs(value - ref)) / max(float(np.max(np.abs(ref))), 1e-30))
+
+
+class _G:
+    def __init__(self) -> None:
+        self.rng = np.random.default_rng(0)
+        self.nodes, self.inits, self.n = [], [], 0
+
+    def const(self, array) -> str:
+        self.n += 1
+        name = f"c{self.n}"
+        self.inits.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
+        return name
+
+    def w(self, *shape) -> str:
+        return self.const(self.rng.standard_normal(shape) * (2.0 / np.prod(shape[1:])) ** 0.5)
+
+    def op(self, op_type: str, *inputs: str, **attrs) -> str:
+        self.n += 1
+        out = f"t{self.n}"
+        self.nodes.append(helper.make_node(op_type, list(inputs), [out], **attrs))
+        return out
+
+    def bn(self, x: str, c: int) -> str:
+        r = self.rng
+        return self.op("BatchNormalization", x, self.const(r.uniform(0.5, 1.5, c)),
+                       self.const(r.normal(0, 0.1, c)), self.const(r.normal(0, 0.1, c)),
+                       self.const(r.uniform(0.5, 1.5, c)), epsilon=1e-5)
+
+    def model(self, inputs, outputs) -> onnx.ModelProto:
+        graph = helper.make_graph(self.nodes, "g", inputs, outputs, self.inits)
+        return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+def _conv_net() -> onnx.ModelProto:
+    """Every conv form the fast path handles: bias, BN, ReLU, ReLU6 (Clip), residual add,
+    strides, asymmetric pads, dilation, groups/depthwise, max/avg pools, Gemm head."""
+    g = _G()
+    x = g.op("Relu", g.bn(g.op("Conv", "x", g.w(16, 3, 3, 3), pads=[1, 1, 1, 1]), 16))
+    x = g.op("MaxPool", x, kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1])
+    y = g.op("Conv", x, g.w(16, 16, 3, 3), g.const(g.rng.normal(0, 0.1, 16)), pads=[1, 1, 1, 1])
+    x = g.op("Relu", g.op("Add", y, x))                                        # residual
+    y = g.op("Conv", x, g.w(32, 16, 3, 3), strides=[2, 2], pads=[0, 0, 1, 1])  # asymmetric
+    short = g.op("Conv", x, g.w(32, 16, 1, 1), strides=[2, 2], pads=[0, 0, 0, 0])
+    x = g.op("Add", short, y)                                                  # no activation
+    d = g.op("Conv", x, g.w(32, 1, 3, 3), group=32, pads=[2, 2, 2, 2], dilations=[2, 2])
+    d = g.op("Clip", g.bn(d, 32), g.const(0.0), g.const(6.0))                 # depthwise+ReLU6
+    d = g.op("Conv", d, g.w(32, 8, 1, 1), group=4)                             # grouped 1x1
+    x = g.op("AveragePool", d, kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
+    x = g.op("AveragePool", x, kernel_shape=[2, 2], strides=[2, 2], pads=[1, 1, 1, 1],
+             count_include_pad=1)
+    x = g.op("Flatten", g.op("GlobalAveragePool", x), axis=1)
+    out = g.op("Gemm", x, g.w(10, 32), g.const(np.zeros(10)), transB=1)
+    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 32, 32])
+    g.nodes[-1].output[0] = "y"
+    return g.model([inp], [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 10])])
+
+
+def _attention_net() -> onnx.ModelProto:
+    """Dense + bias + ReLU, dense + bias, batched Q·Kᵀ and P·V matmuls, softmax, layer norm."""
+    g = _G()
+    hid, heads, seq = 32, 4, 8
+    shape = _int64(g, [0, seq, heads, hid // heads])
+
+    def dense(t, cin, cout, relu=False):
+        w = g.const(g.rng.standard_normal((cin, cout)) / np.sqrt(cin))
+        y = g.op("Add", g.op("MatMul", t, w), g.const(g.rng.normal(0, 0.1, cout)))
+        return g.op("Relu", y) if relu else y
+
+    q = g.op("Transpose", g.op("Reshape", dense("x", hid, hid), shape), perm=[0, 2, 1, 3])
+    k = g.op("Transpose", g.op("Reshape", dense("x", hid, hid), shape), perm=[0, 2, 3, 1])
+    v = g.op("Transpose", g.op("Reshape", dense("x", hid, hid), shape), perm=[0, 2, 1, 3])
+    p = g.op("Softmax", g.op("MatMul", q, k), axis=-1)
+    ctx = g.op("Transpose", g.op("MatMul", p, v), perm=[0, 2, 1, 3])
+    ctx = g.op("Reshape", ctx, _int64(g, [0, seq, hid]))
+    h = dense(g.op("Add", ctx, "x"), hid, 64, relu=True)
+    g.op("LayerNormalization", dense(h, 64, hid), g.const(np.ones(hid)),
+         g.const(np.zeros(hid)), axis=-1)
+    g.nodes[-1].output[0] = "y"
+    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", seq, hid])
+    return g.model([inp], [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                         ["N", seq, hid])])
+
+
+def _int64(g: _G, values) -> str:
+    g.n += 1
+    name = f"i{g.n}"
+    g.inits.append(numpy_helper.from_array(np.array(values, np.int64), name))
+    return name
+
+
+@pytest.fixture(scope="module")
+def conv_artifact(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("conv")
+    path = save_model(folder, _conv_net())
+    manifest = compile_model(path, folder / "art", target="llvm")
+    return path, folder / "art", manifest
+
+
+@pytest.fixture(scope="module")
+def attention_artifact(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("attn")
+    path = save_model(folder, _attention_net())
+    manifest = compile_model(path, folder / "art", target="llvm")
+    return path, folder / "art", manifest
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_conv_fast_path_matches_onnxruntime(conv_artifact, batch):
+    path, art, _ = conv_artifact
+    x = np.random.default_rng(batch).standard_normal((batch, 3, 32, 32)).astype(np.float32)
+    ours = rt.load(art).run({"x": x})["y"]
+    assert _rel_err(ours, ort_run(path, {"x": x})["y"]) < RTOL
+
+
+def test_conv_fast_path_offloads_every_conv_and_pool(conv_artifact):
+    _, art, manifest = conv_artifact
+    calls = manifest["cpu"]["library_calls"]
+    assert calls == {"conv2d": 6, "dense": 1, "pool2d": 3}
+    assert manifest["native_libraries"][0]["soname"] == "libdnnl.so.3"
+    on_disk = json.loads((art / "manifest.json").read_text())
+    assert on_disk["native_libraries"] == manifest["native_libraries"]
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_matmul_fast_path_matches_onnxruntime(attention_artifact, batch):
+    path, art, manifest = attention_artifact
+    assert manifest["cpu"]["library_calls"] == {"batch_matmul": 2, "dense": 5}
+    x = np.random.default_rng(batch).standard_normal((batch, 8, 32)).astype(np.float32)
+    ours = rt.load(art).run({"x": x})["y"]
+    assert _rel_err(ours, ort_run(path, {"x": x})["y"]) < RTOL
+
+
+def test_thread_count_does_not_change_results(conv_artifact):
+    path, art, _ = conv_artifact
+    x = np.random.default_rng(5).standard_normal((2, 3, 32, 32)).astype(np.float32)
+    one = rt.load(art, num_threads=1).run({"x": x})["y"]
+    two = rt.load(art, num_threads=2).run({"x": x})["y"]
+    ref = ort_run(path, {"x": x})["y"]
+    assert _rel_err(one, ref) < RTOL and _rel_err(two, ref) < RTOL
+    with pytest.raises(ValueError):
+        rt.load(art, num_threads=0)
+
+
+def test_without_fast_path_no_native_library(tmp_path):
+    g = _G()
+    g.op("Relu", g.op("Conv", "x", g.w(4, 3, 3, 3), pads=[1, 1, 1, 1]))
+    g.nodes[-1].output[0] = "y"
+    inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 8, 8])
+    model = g.model([inp], [helper.make_tensor_value_info("y", TensorProto.FLOAT,
+                                                          [1, 4, 8, 8])])
+    path = save_model(tmp_path, model)
+    manifest = compile_model(path, tmp_path / "art", target="llvm", fast_path=False)
+    assert manifest["native_libraries"] == [] and manifest["cpu"]["library_calls"] == {}
+    x = np.random.default_rng(0).standard_normal((1, 3, 8, 8)).astype(np.float32)
+    ours = rt.load(tmp_path / "art").run({"x": x})["y"]
+    assert _rel_err(ours, ort_run(path, {"x": x})["y"]) < RTOL
+
+
+def test_missing_native_library_is_a_clear_error(conv_artifact, tmp_path):
+    import shutil
+
+    from paddlec.errors import ArtifactError
+
+    _, art, _ = conv_artifact
+    copy = tmp_path / "art"
+    shutil.copytree(art, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["native_libraries"] = [{"soname": "libpaddlec_missing.so.9", "package": "nope"}]
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match="libpaddlec_missing"):
+        rt.load(copy)
