@@ -4,11 +4,14 @@ Rewrites, inside each dataflow block of every Relax function (the graph is NCHW,
 importer writes it):
 
     y = act(conv2d(x, W) + b [+ r])     →  y = to_nchw(dnnl_conv2d(to_nhwc(x), W, b, to_nhwc(r)))
-    y = act(matmul(x, W) + b)           →  y = dnnl_dense(x, W, b)          (W constant, 2-D)
-    y = matmul(a, b)                    →  y = dnnl_batch_matmul(a, b)      (rank ≥ 3, same batch)
+    y = act(matmul(x, W) + b [+ r])     →  y = dnnl_dense(x, W, b, r)       (W constant, 2-D)
+    y = matmul(a, b) [* c]              →  y = dnnl_batch_matmul(a, b)      (rank ≥ 3, same batch)
     y = max_pool2d / avg_pool2d(x)      →  y = to_nchw(dnnl_pool2d(to_nhwc(x)))
+    y = softmax(x, axis=-1)             →  y = dnnl_softmax(x)
+    y = layer_norm(x, γ, β, axes=[-1])  →  y = dnnl_layer_norm(x, γ, β)     (γ, β constant)
 
-``act`` is ReLU or a clip (ReLU6), ``b`` a constant bias, ``r`` a tensor of the output's shape
+``act`` is ReLU, a clip (ReLU6) or GELU (its erf form, ``x·½·(1 + erf(x/√2))``, as
+exporters write it), ``c`` a scalar constant, ``b`` a constant bias, ``r`` a tensor of the output's shape
 (the residual add of ResNets); each tail op is absorbed only when the intermediate value has no
 other user, so nothing is computed twice. oneDNN runs convolutions fastest on NHWC data, so the
 rewrite wraps each kernel in layout transposes; :func:`cancel_transposes` then removes every
@@ -35,6 +38,8 @@ KERNELS = {
     "dense": "paddlec_dnnl_dense",
     "batch_matmul": "paddlec_dnnl_batch_matmul",
     "pool2d": "paddlec_dnnl_pool2d",
+    "softmax": "paddlec_dnnl_softmax",
+    "layer_norm": "paddlec_dnnl_layer_norm",
 }
 TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
 
@@ -109,31 +114,88 @@ class _BlockRewriter:
         var = relax.DataflowVar(f"dnnl_{name}{self.count}", expr.ty)
         return var, relax.VarBinding(var, expr)
 
-    def activation(self, index: int) -> tuple[int, tuple[int, int, int]]:
-        """Absorb a ReLU / clip after binding ``index``: (new tail index, (kind, lo, hi))."""
+    def activation(self, index: int) -> tuple[int, tuple[int, int, int], list[int]]:
+        """Absorb a ReLU / clip / GELU after binding ``index``:
+        (new tail index, (kind, alpha bits, beta bits), bindings consumed)."""
+        gelu = self.gelu(index)
+        if gelu is not None:
+            return gelu[-1], (3, 0, 0), gelu
+        none = (index, (0, 0, 0), [])
         user = self.sole_user(index)
         if user is None:
-            return index, (0, 0, 0)
+            return none
         value, var = self.bindings[user].value, self.bindings[index].var
         if _op_name(value) == "relax.nn.relu":
-            return user, (1, 0, 0)
+            return user, (1, 0, 0), [user]
         if _op_name(value) == "relax.clip":
             lo, hi = (_scalar(arg) for arg in value.args[1:3])
             if lo is not None and hi is not None:
-                return user, (2, _float_bits(lo), _float_bits(hi))
+                return user, (2, _float_bits(lo), _float_bits(hi)), [user]
         if _call_tir_name(value) == "maximum":
             lo = _scalar(value.args[1].fields[1])
             if lo is None or not value.args[1].fields[0].same_as(var):
-                return index, (0, 0, 0)
+                return none
             after = self.sole_user(user)
             upper = self.bindings[after].value if after is not None else None
             if upper is not None and _call_tir_name(upper) == "minimum":
                 hi = _scalar(upper.args[1].fields[1])
                 if hi is not None:
-                    return after, (2, _float_bits(lo), _float_bits(hi))
+                    return after, (2, _float_bits(lo), _float_bits(hi)), [user, after]
             if lo == 0.0:
-                return user, (1, 0, 0)
-        return index, (0, 0, 0)
+                return user, (1, 0, 0), [user]
+        return none
+
+    def _scaled(self, index: int, op: str, var) -> float | None:
+        """c when binding ``index`` is ``op(var, c)`` or ``op(c, var)`` with a scalar c."""
+        value = self.bindings[index].value
+        if _op_name(value) != op:
+            return None
+        lhs, rhs = value.args
+        if lhs.same_as(var):
+            return _scalar(rhs)
+        return _scalar(lhs) if rhs.same_as(var) and op != "relax.divide" else None
+
+    def gelu(self, index: int) -> list[int] | None:
+        """Bindings computing ``h·½·(1 + erf(h/√2))`` from binding ``index`` (h), the last
+        one being the result; ``None`` unless every intermediate is used only there."""
+        h = self.bindings[index].var
+        users = self.users.get(h, [])
+        if not isinstance(h, relax.DataflowVar) or len(users) != 2:
+            return None
+        for scale_at, other_at in (users, users[::-1]):
+            c = self._scaled(scale_at, "relax.multiply", h)
+            d = self._scaled(scale_at, "relax.divide", h)
+            if not ((c is not None and abs(c - 0.5**0.5) < 1e-6)
+                    or (d is not None and abs(d - 2**0.5) < 1e-6)):
+                continue
+            erf_at = self.sole_user(scale_at)
+            if erf_at is None or _op_name(self.bindings[erf_at].value) != "relax.erf":
+                return None
+            plus_at = self.sole_user(erf_at)
+            if plus_at is None or self._scaled(plus_at, "relax.add",
+                                               self.bindings[erf_at].var) != 1.0:
+                return None
+            plus = self.bindings[plus_at].var
+            if self._scaled(other_at, "relax.multiply", h) == 0.5:        # (h·½)·(1+erf)
+                last = self.sole_user(other_at)
+                if last is None or self.sole_user(plus_at) != last:
+                    return None
+                half = self.bindings[other_at].var
+                args = self.bindings[last].value.args
+                pair = (args[0].same_as(half) and args[1].same_as(plus)) or (
+                    args[1].same_as(half) and args[0].same_as(plus))
+                if _op_name(self.bindings[last].value) != "relax.multiply" or not pair:
+                    return None
+                return [scale_at, erf_at, plus_at, other_at, last]
+            value = self.bindings[other_at].value                         # (h·(1+erf))·½
+            if (_op_name(value) == "relax.multiply" and self.sole_user(plus_at) == other_at
+                    and any(a.same_as(plus) for a in value.args)):
+                last = self.sole_user(other_at)
+                if last is not None and self._scaled(
+                        last, "relax.multiply", self.bindings[other_at].var) == 0.5:
+                    return [scale_at, erf_at, plus_at, other_at, last]
+            return None
+        return None
 
     def bias(self, index: int, channels: int, nchw: bool) -> tuple[int, object | None]:
         """Absorb ``+ constant`` broadcast along the channel axis after binding ``index``."""
@@ -192,8 +254,8 @@ class _BlockRewriter:
         consumed.append(tail)
         tail, residual = self.residual(tail)
         consumed.append(tail)
-        tail, act = self.activation(tail)
-        consumed.append(tail)
+        tail, act, absorbed = self.activation(tail)
+        consumed += absorbed
         pad = [int(p) for p in attrs.padding]
         pad = pad * 2 if len(pad) == 2 else pad
         params = ([int(s) for s in attrs.strides] + pad + [int(d) for d in attrs.dilation]
@@ -246,10 +308,13 @@ class _BlockRewriter:
             consumed = [index]
             tail, bias = self.bias(index, int(rhs.value.shape[1]), nchw=False)
             consumed.append(tail)
-            tail, act = self.activation(tail)
+            tail, residual = self.residual(tail)
             consumed.append(tail)
+            tail, act, absorbed = self.activation(tail)
+            consumed += absorbed
             args = [lhs, rhs, bias if bias is not None else rhs,
-                    relax.ShapeExpr([bias is not None, *act])]
+                    residual if residual is not None else rhs,
+                    relax.ShapeExpr([bias is not None, residual is not None, *act])]
             value = relax.call_dps_packed(KERNELS["dense"], args, self.bindings[tail].var.ty)
             self.emit(index, tail, consumed, [relax.VarBinding(self.bindings[tail].var, value)])
             self.stats["dense"] += 1
@@ -257,16 +322,52 @@ class _BlockRewriter:
               and lhs.ty.ndim == rhs.ty.ndim):
             if not tvm_ffi.structural_equal(lhs.ty.shape.values[:-2], rhs.ty.shape.values[:-2]):
                 return
-            var = self.bindings[index].var
+            tail, act = index, [0, 0, 0]
+            user = self.sole_user(index)
+            if user is not None:
+                var = self.bindings[index].var
+                scale = self._scaled(user, "relax.multiply", var)
+                divisor = self._scaled(user, "relax.divide", var)
+                if divisor:
+                    scale = 1.0 / divisor
+                if scale is not None:
+                    tail, act = user, [4, _float_bits(scale), _float_bits(0.0)]
+            var = self.bindings[tail].var
             value = relax.call_dps_packed(KERNELS["batch_matmul"],
-                                          [lhs, rhs, relax.ShapeExpr([0])], var.ty)
-            self.emit(index, index, [index], [relax.VarBinding(var, value)])
+                                          [lhs, rhs, relax.ShapeExpr(act)], var.ty)
+            self.emit(index, tail, [index, tail], [relax.VarBinding(var, value)])
             self.stats["batch_matmul"] += 1
+
+    def softmax(self, index: int) -> None:
+        call = self.bindings[index].value
+        data = call.args[0]
+        if not _is_f32(data) or int(call.attrs.axis) not in (-1, data.ty.ndim - 1):
+            return
+        var = self.bindings[index].var
+        value = relax.call_dps_packed(KERNELS["softmax"], [data, relax.ShapeExpr([0])], var.ty)
+        self.emit(index, index, [index], [relax.VarBinding(var, value)])
+        self.stats["softmax"] += 1
+
+    def layer_norm(self, index: int) -> None:
+        call = self.bindings[index].value
+        data, gamma, beta = call.args
+        axes = [int(a) for a in call.attrs.axes]
+        if (not _is_f32(data) or axes not in ([-1], [data.ty.ndim - 1])
+                or not bool(call.attrs.center) or not bool(call.attrs.scale)
+                or not all(isinstance(t, tvm.ir.GenericConst) and _is_f32(t, 1)
+                           for t in (gamma, beta))):
+            return
+        var = self.bindings[index].var
+        eps = relax.ShapeExpr([_float_bits(float(call.attrs.epsilon))])
+        value = relax.call_dps_packed(KERNELS["layer_norm"], [data, gamma, beta, eps], var.ty)
+        self.emit(index, index, [index], [relax.VarBinding(var, value)])
+        self.stats["layer_norm"] += 1
 
     def run(self):
         handlers: dict[str, Callable[[int], None]] = {
             "relax.nn.conv2d": self.conv2d, "relax.matmul": self.matmul,
             "relax.nn.max_pool2d": self.pool2d, "relax.nn.avg_pool2d": self.pool2d,
+            "relax.nn.softmax": self.softmax, "relax.nn.layer_norm": self.layer_norm,
         }
         for index, binding in enumerate(self.bindings):
             handler = handlers.get(_op_name(binding.value) or "")

@@ -76,7 +76,8 @@ def _conv_net() -> onnx.ModelProto:
 
 
 def _attention_net() -> onnx.ModelProto:
-    """Dense + bias + ReLU, dense + bias, batched Q·Kᵀ and P·V matmuls, softmax, layer norm."""
+    """Dense + bias (+ ReLU / GELU / residual), scaled batched Q·Kᵀ, P·V, softmax, layer
+    norm: a small transformer layer."""
     g = _G()
     hid, heads, seq = 32, 4, 8
     shape = _int64(g, [0, seq, heads, hid // heads])
@@ -89,11 +90,14 @@ def _attention_net() -> onnx.ModelProto:
     q = g.op("Transpose", g.op("Reshape", dense("x", hid, hid), shape), perm=[0, 2, 1, 3])
     k = g.op("Transpose", g.op("Reshape", dense("x", hid, hid), shape), perm=[0, 2, 3, 1])
     v = g.op("Transpose", g.op("Reshape", dense("x", hid, hid), shape), perm=[0, 2, 1, 3])
-    p = g.op("Softmax", g.op("MatMul", q, k), axis=-1)
+    p = g.op("Softmax", g.op("Mul", g.op("MatMul", q, k), g.const(0.125)), axis=-1)
     ctx = g.op("Transpose", g.op("MatMul", p, v), perm=[0, 2, 1, 3])
     ctx = g.op("Reshape", ctx, _int64(g, [0, seq, hid]))
-    h = dense(g.op("Add", ctx, "x"), hid, 64, relu=True)
-    g.op("LayerNormalization", dense(h, 64, hid), g.const(np.ones(hid)),
+    h = dense(g.op("Add", ctx, "x"), hid, 64)
+    erf = g.op("Erf", g.op("Mul", h, g.const(2 ** -0.5)))                      # GELU, erf form
+    h = g.op("Mul", g.op("Mul", h, g.const(0.5)), g.op("Add", erf, g.const(1.0)))
+    r = dense("x", hid, hid, relu=True)
+    g.op("LayerNormalization", g.op("Add", dense(h, 64, hid), r), g.const(np.ones(hid)),
          g.const(np.zeros(hid)), axis=-1)
     g.nodes[-1].output[0] = "y"
     inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", seq, hid])
@@ -144,7 +148,8 @@ def test_conv_fast_path_offloads_every_conv_and_pool(conv_artifact):
 @pytest.mark.parametrize("batch", [1, 2])
 def test_matmul_fast_path_matches_onnxruntime(attention_artifact, batch):
     path, art, manifest = attention_artifact
-    assert manifest["cpu"]["library_calls"] == {"batch_matmul": 2, "dense": 5}
+    assert manifest["cpu"]["library_calls"] == {"batch_matmul": 2, "dense": 6, "layer_norm": 1,
+                                                "softmax": 1}
     x = np.random.default_rng(batch).standard_normal((batch, 8, 32)).astype(np.float32)
     ours = rt.load(art).run({"x": x})["y"]
     assert _rel_err(ours, ort_run(path, {"x": x})["y"]) < RTOL
@@ -189,3 +194,35 @@ def test_missing_native_library_is_a_clear_error(conv_artifact, tmp_path):
     (copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match="libpaddlec_missing"):
         rt.load(copy)
+
+
+def test_offload_absorbs_gelu_scale_and_residual():
+    """The rewrite itself (no build): GELU, the attention scale and the residual add disappear
+    into the kernels' post-ops, and every NCHW↔NHWC transpose pair between kernels cancels."""
+    from tvm import relax
+    from tvm.relax.frontend.onnx import from_onnx
+
+    from paddlec.compiler.cpu.offload import offload_to_dnnl
+
+    def ops_of(mod) -> list[str]:
+        names = []
+        for binding in mod["main"].body.blocks[0].bindings:
+            op = getattr(binding.value, "op", None)
+            names.append(str(getattr(op, "name", "")))
+        return names
+
+    mod = relax.transform.FoldConstant()(from_onnx(_attention_net(), keep_params_in_input=False))
+    rewritten, stats = offload_to_dnnl(mod)
+    ops = ops_of(rewritten)
+    assert "relax.erf" not in ops and "relax.multiply" not in ops and "relax.nn.relu" not in ops
+    assert ops.count("relax.add") == 1  # ctx + x feeds a dense: it is no kernel's tail
+    assert stats["dense"] == 6 and stats["batch_matmul"] == 2
+
+    conv = relax.transform.FoldConstant()(
+        relax.transform.FoldBatchnormToConv2D()(from_onnx(_conv_net(),
+                                                          keep_params_in_input=False)))
+    rewritten, stats = offload_to_dnnl(conv)
+    ops = ops_of(rewritten)
+    assert stats["conv2d"] == 6 and "relax.nn.conv2d" not in ops
+    # one transpose into NHWC at the input, one back before the global average pool
+    assert ops.count("relax.permute_dims") == 2

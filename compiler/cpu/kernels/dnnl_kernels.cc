@@ -130,7 +130,8 @@ void PackWeights(Entry* entry, const memory::desc& wanted, DLTensor* weight) {
   entry->reorder_weights = true;
 }
 
-// Activation post-op: attrs kind 0 none, 1 relu, 2 clip(alpha, beta), 3 gelu (erf).
+// Activation post-op: attrs kind 0 none, 1 relu, 2 clip(alpha, beta), 3 gelu (erf),
+// 4 linear (alpha * x + beta).
 void AppendActivation(dnnl::post_ops& ops, int64_t kind, int64_t alpha_bits, int64_t beta_bits) {
   if (kind == 1) ops.append_eltwise(dnnl::algorithm::eltwise_relu, 0.f, 0.f);
   if (kind == 2) {
@@ -138,6 +139,10 @@ void AppendActivation(dnnl::post_ops& ops, int64_t kind, int64_t alpha_bits, int
                        FloatOfBits(beta_bits));
   }
   if (kind == 3) ops.append_eltwise(dnnl::algorithm::eltwise_gelu_erf, 0.f, 0.f);
+  if (kind == 4) {
+    ops.append_eltwise(dnnl::algorithm::eltwise_linear, FloatOfBits(alpha_bits),
+                       FloatOfBits(beta_bits));
+  }
 }
 
 // conv2d, NHWC data, OIHW weights (ONNX layout), optional bias [C], optional residual (NHWC,
@@ -200,16 +205,17 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
   stream.wait();
 }
 
-// Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ activation).
-// attrs: has_bias, act kind, act alpha bits, act beta bits.
-void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, ffi::Shape attrs, DLTensor* out) {
+// Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ residual, the output's
+// shape) (+ activation). attrs: has_bias, has_residual, act kind, act alpha bits, beta bits.
+void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
+           ffi::Shape attrs, DLTensor* out) {
   ApplyThreads();
   CheckF32(data, "dense data");
   CheckF32(weight, "dense weight");
-  if (attrs.size() != 4 || weight->ndim != 2) {
+  if (attrs.size() != 5 || weight->ndim != 2) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_dense: bad arguments";
   }
-  const bool has_bias = attrs[0] != 0;
+  const bool has_bias = attrs[0] != 0, has_residual = attrs[1] != 0;
   std::string key = KeyOf("dense", attrs, {data, weight}, weight);
   auto entry = Cached(key, weight, [&]() {
     auto e = std::make_shared<Entry>();
@@ -221,7 +227,11 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, ffi::Shape attrs, D
     e->weights_md = memory::desc({k, n}, dt::f32, tag::ab);
     if (has_bias) e->bias_md = memory::desc({1, n}, dt::f32, tag::ab);
     dnnl::post_ops ops;
-    AppendActivation(ops, attrs[1], attrs[2], attrs[3]);
+    if (has_residual) {
+      e->residual_md = e->dst_md;
+      ops.append_binary(dnnl::algorithm::binary_add, e->residual_md);
+    }
+    AppendActivation(ops, attrs[2], attrs[3], attrs[4]);
     dnnl::primitive_attr attr;
     attr.set_post_ops(ops);
     auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md,
@@ -239,11 +249,16 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, ffi::Shape attrs, D
                                : memory(entry->weights_md, Engine(), DataOf(weight));
   args[DNNL_ARG_DST] = memory(entry->dst_md, Engine(), DataOf(out));
   if (has_bias) args[DNNL_ARG_BIAS] = memory(entry->bias_md, Engine(), DataOf(bias));
+  if (has_residual) {
+    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
+        memory(entry->residual_md, Engine(), DataOf(residual));
+  }
   entry->primitive.execute(stream, args);
   stream.wait();
 }
 
-// Batched matmul of two computed tensors with equal batch dims: [B..., M, K] x [B..., K, N].
+// Batched matmul of two computed tensors with equal batch dims: [B..., M, K] x [B..., K, N]
+// (+ activation). attrs: act kind, act alpha bits, act beta bits.
 void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
   ApplyThreads();
   CheckF32(a, "matmul lhs");
@@ -262,7 +277,11 @@ void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
     e->src_md = memory::desc(fold(a), dt::f32, tag::abc);
     e->weights_md = memory::desc(fold(b), dt::f32, tag::abc);
     e->dst_md = memory::desc(fold(out), dt::f32, tag::abc);
-    auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md, e->weights_md, e->dst_md);
+    dnnl::post_ops ops;
+    if (attrs.size() == 3) AppendActivation(ops, attrs[0], attrs[1], attrs[2]);
+    dnnl::primitive_attr attr;
+    attr.set_post_ops(ops);
+    auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md, e->weights_md, e->dst_md, attr);
     e->primitive = dnnl::matmul(pd);
     return e;
   });
@@ -305,6 +324,62 @@ void Pool2d(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
   stream.wait();
 }
 
+// Flattens a tensor to [outer, inner] around its last axis.
+memory::dims RowsOf(DLTensor* t) {
+  int64_t rows = 1;
+  for (int i = 0; i + 1 < t->ndim; ++i) rows *= t->shape[i];
+  return {rows, t->shape[t->ndim - 1]};
+}
+
+// Softmax over the last axis. attrs: unused (kept for a uniform calling convention).
+void Softmax(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
+  ApplyThreads();
+  CheckF32(data, "softmax data");
+  std::string key = KeyOf("softmax", attrs, {data}, nullptr);
+  auto entry = Cached(key, nullptr, [&]() {
+    auto e = std::make_shared<Entry>();
+    e->src_md = memory::desc(RowsOf(data), dt::f32, tag::ab);
+    auto pd = dnnl::softmax_forward::primitive_desc(
+        Engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_accurate,
+        e->src_md, e->src_md, 1);
+    e->primitive = dnnl::softmax_forward(pd);
+    return e;
+  });
+  dnnl::stream stream(Engine());
+  entry->primitive.execute(stream,
+                           {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
+                            {DNNL_ARG_DST, memory(entry->src_md, Engine(), DataOf(out))}});
+  stream.wait();
+}
+
+// Layer normalization over the last axis with constant scale and shift [C].
+// attrs: epsilon bits.
+void LayerNorm(DLTensor* data, DLTensor* gamma, DLTensor* beta, ffi::Shape attrs,
+               DLTensor* out) {
+  ApplyThreads();
+  CheckF32(data, "layer_norm data");
+  if (attrs.size() != 1) TVM_FFI_THROW(ValueError) << "paddlec_dnnl_layer_norm: bad arguments";
+  std::string key = KeyOf("layer_norm", attrs, {data}, nullptr);
+  auto entry = Cached(key, nullptr, [&]() {
+    auto e = std::make_shared<Entry>();
+    e->src_md = memory::desc(RowsOf(data), dt::f32, tag::ab);
+    e->bias_md = memory::desc({data->shape[data->ndim - 1]}, dt::f32, tag::a);
+    auto pd = dnnl::layer_normalization_forward::primitive_desc(
+        Engine(), dnnl::prop_kind::forward_inference, e->src_md, e->src_md,
+        FloatOfBits(attrs[0]),
+        dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
+    e->primitive = dnnl::layer_normalization_forward(pd);
+    return e;
+  });
+  dnnl::stream stream(Engine());
+  entry->primitive.execute(stream,
+                           {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
+                            {DNNL_ARG_SCALE, memory(entry->bias_md, Engine(), DataOf(gamma))},
+                            {DNNL_ARG_SHIFT, memory(entry->bias_md, Engine(), DataOf(beta))},
+                            {DNNL_ARG_DST, memory(entry->src_md, Engine(), DataOf(out))}});
+  stream.wait();
+}
+
 // Sets the OpenMP thread count the kernels use (0 = OpenMP's default); returns the old value.
 int64_t SetNumThreads(int64_t threads) {
   return g_num_threads.exchange(static_cast<int>(threads));
@@ -316,4 +391,6 @@ TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_conv2d, Conv2d);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_dense, Dense);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_batch_matmul, BatchMatmul);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_pool2d, Pool2d);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_softmax, Softmax);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_layer_norm, LayerNorm);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_set_num_threads, SetNumThreads);
