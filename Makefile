@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test test-slow example clean
+.PHONY: setup test test-slow example clean bench
 
 setup:  ## create the virtual environment and install paddlec with its test extras
 	$(PYTHON) -m venv $(VENV)
@@ -21,3 +21,6 @@ example:  ## compile and run the embedded example model
 
 clean:
 	rm -rf build .pytest_cache
+
+bench:  ## the CPU benchmark suite (ResNet-18/50, MobileNetV2, BERT-base-like) vs onnxruntime (+ Paddle)
+	$(BIN)/python -m paddlec.bench.run_all

@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import PaddlecError
 
-__all__ = ["SUITE_BUILDERS", "paddle_predictor", "save_suite_model"]
+__all__ = ["SUITE_BUILDERS", "PaddleWorker", "paddle_predictor", "save_suite_model"]
 
 CACHE = Path("bench/out/paddle")
 
@@ -117,3 +117,83 @@ def paddle_predictor(folder: Path | None, name: str, threads: int) -> Callable:
                 for out in predictor.get_output_names()]
 
     return run
+
+
+class PaddleWorker:
+    """Paddle Inference in a child process, driven run by run from the benchmark process.
+
+    Paddle bundles its own ``libdnnl.so.3`` — same soname as the oneDNN that ``model.so``
+    links, different version and ABI — so the two cannot share a process. The child owns
+    Paddle; the parent still interleaves its runs with the other engines' and times each
+    run around the request, so Paddle's numbers include a pipe round trip (~0.1 ms).
+    """
+
+    def __init__(self, folder: Path | None, name: str, threads: int) -> None:
+        import subprocess
+        import sys
+
+        cmd = [sys.executable, "-m", "paddlec.bench.paddle_models", str(folder or ""), name,
+               str(threads)]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     text=True, bufsize=1)
+        status = self.proc.stdout.readline().strip()
+        if status != "ready":
+            raise PaddleUnavailableError(f"Paddle Inference worker failed: {status or 'died'}")
+        self.feed_file: str | None = None
+
+    def __call__(self, feed: dict) -> None:
+        import tempfile
+
+        if self.feed_file is None or not np.array_equal(self._last, next(iter(feed.values()))):
+            handle, self.feed_file = tempfile.mkstemp(suffix=".npz")
+            import os
+
+            os.close(handle)
+            np.savez(self.feed_file, *feed.values())
+            self._last = next(iter(feed.values()))
+            self._send(f"feed {self.feed_file}")
+        self._send("run")
+
+    def _send(self, line: str) -> None:
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        reply = self.proc.stdout.readline().strip()
+        if reply != "ok":
+            raise PaddleUnavailableError(f"Paddle Inference worker: {reply or 'died'}")
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+
+def _worker(folder: str, name: str, threads: int) -> None:
+    import contextlib
+    import io
+    import sys
+
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            run = paddle_predictor(Path(folder) if folder else None, name, threads)
+    except Exception as exc:  # noqa: BLE001 - reported to the parent on the pipe
+        print(f"{type(exc).__name__}: {exc}".replace("\n", " "), flush=True)
+        return
+    print("ready", flush=True)
+    feed: dict = {}
+    for line in sys.stdin:
+        command, _, arg = line.strip().partition(" ")
+        try:
+            if command == "feed":
+                with np.load(arg) as data:
+                    feed = {key: data[key] for key in data.files}
+            elif command == "run":
+                run(feed)
+            print("ok", flush=True)
+        except Exception as exc:  # noqa: BLE001
+            print(f"{type(exc).__name__}: {exc}".replace("\n", " "), flush=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    _worker(sys.argv[1], sys.argv[2], int(sys.argv[3]))

@@ -83,10 +83,9 @@ def _onnxruntime_runner(onnx_path: Path | None, threads: int) -> Callable:
 
 
 def _paddle_runner(paddle_model: Path | None, name: str, threads: int) -> Callable:
-    from .paddle_models import paddle_predictor
+    from .paddle_models import PaddleWorker
 
-    predictor = paddle_predictor(paddle_model, name, threads)
-    return predictor
+    return PaddleWorker(paddle_model, name, threads)
 
 
 def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[int] = (2,),
@@ -109,7 +108,7 @@ def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[in
         onnx_path = path
     else:
         raise ModelLoadError(f"{path}: neither a model file nor an artifact folder")
-    name = path.stem if path.is_file() else path.name
+    name = path.stem if path.is_file() else (Path(source).stem if source else path.name)
     compiled = runtime.load(artifact)
     rows: list[BenchRow] = []
     for thread_count in threads:
@@ -134,6 +133,9 @@ def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[in
                                      None if engine == "paddlec" else base / median))
             if progress:
                 progress(format_table(rows[-len(times):], header=False))
+        for fn in engines.values():
+            if hasattr(fn, "close"):
+                fn.close()
     return rows
 
 

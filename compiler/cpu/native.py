@@ -84,6 +84,8 @@ def dnnl_kernels() -> NativeKernels:
             os.unlink(tmp)
             raise CompileError(f"compiling the oneDNN kernels failed:\n{proc.stderr[-2000:]}")
         os.replace(tmp, target)
-    options = (f"-L{lib_dir}", "-l:" + DNNL_SONAME, "-lgomp")
+    # --no-as-needed: the options precede the objects on the link line; without it the
+    # linker drops both libraries and model.so would not record its dependencies.
+    options = ("-Wl,--no-as-needed", f"-L{lib_dir}", "-l:" + DNNL_SONAME, "-lgomp")
     library = {"soname": DNNL_SONAME, "package": DNNL_PACKAGE, "version": version}
     return NativeKernels(target, options, (library,))
