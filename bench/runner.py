@@ -93,8 +93,10 @@ def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[in
           block: int = 5, target: str = "llvm -mcpu=native", records: str | None = None,
           source: str | Path | None = None, paddle_model: str | Path | None = None,
           cache: str | Path = "bench/out/artifacts", check: bool = True,
-          progress: Callable[[str], None] | None = None) -> list[BenchRow]:
-    """Benchmark ``model`` (an .onnx file, compiled here and cached, or an artifact folder)."""
+          progress: Callable[[str], None] | None = None,
+          strict: bool = True) -> list[BenchRow]:
+    """Benchmark ``model`` (an .onnx file, compiled here and cached, or an artifact folder).
+    With ``strict=False`` a peer that cannot run this model is skipped with a message."""
     from .. import runtime
 
     path = Path(model)
@@ -118,8 +120,14 @@ def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[in
             if peer == "onnxruntime":
                 engines[peer] = _onnxruntime_runner(onnx_path, thread_count)
             else:
-                engines[peer] = _paddle_runner(Path(paddle_model) if paddle_model else None,
-                                               name, thread_count)
+                try:
+                    engines[peer] = _paddle_runner(
+                        Path(paddle_model) if paddle_model else None, name, thread_count)
+                except PaddlecError as exc:
+                    if strict:
+                        raise
+                    if progress:
+                        progress(f"{name}: skipping peer {peer}: {exc}")
         for batch in batches:
             feed = _feeds(compiled.inputs, batch)
             if check and "onnxruntime" in engines:

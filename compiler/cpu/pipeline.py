@@ -1,6 +1,6 @@
 """The build for llvm (CPU) targets: oneDNN fast path + TVM for the rest.
 
-    fold batch norm into conv → fold constants → offload conv/dense/matmul/pool to oneDNN
+    fold batch norm into conv (numpy, fold_bn.py) → fold constants → offload conv/dense/matmul/pool to oneDNN
     (with bias / residual / activation tails) → TVM's default CPU pipeline for the rest,
     with simple parallel + vectorized schedules (``schedule.py``) or tuning records applied
     → export ``model.so`` with the kernel object linked in.
@@ -29,14 +29,12 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     """Build ``mod`` for a CPU target into ``out_file``; returns the manifest fields this path
     adds (``native_libraries``, ``cpu``)."""
     from ..determinism import SortShapeFuncStores
+    from .fold_bn import fold_batch_norm
     from .offload import offload_to_dnnl
     from .schedule import schedule_cpu_kernels
 
     tvm_target = target.to_tvm()
-    mod = tvm.transform.Sequential([
-        relax.transform.FoldBatchnormToConv2D(),
-        relax.transform.FoldConstant(),
-    ])(mod)
+    mod = relax.transform.FoldConstant()(fold_batch_norm(mod))
     stats: dict = {}
     if fast_path:
         mod, counts = offload_to_dnnl(mod)

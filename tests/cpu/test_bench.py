@@ -1,0 +1,108 @@
+"""``paddlec bench`` / ``paddlec tune`` and the suite's model generators (no timing asserted)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import numpy as np
+import pytest
+from _helpers import ort_run, save_model
+from click.testing import CliRunner
+
+import paddlec.runtime as rt
+from paddlec.bench.models import make_bert, make_mobilenet_v2, make_resnet
+from paddlec.cli import cli
+from paddlec.compiler import compile_model
+
+
+def _rel_err(value: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.max(np.abs(value - ref)) / max(float(np.max(np.abs(ref))), 1e-30))
+
+
+def _check_against_ort(tmp_path, model, shape, expected_calls: set[str]) -> dict:
+    path = save_model(tmp_path, model)
+    manifest = compile_model(path, tmp_path / "art", target="llvm")
+    assert set(manifest["cpu"]["library_calls"]) == expected_calls
+    name = model.graph.input[0].name
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    ours = next(iter(rt.load(tmp_path / "art", num_threads=2).run({name: x}).values()))
+    ref = next(iter(ort_run(path, {name: x}).values()))
+    assert _rel_err(ours, ref) < 1e-4
+    return manifest
+
+
+def test_small_bert_from_the_suite_generator_matches_onnxruntime(tmp_path):
+    model = make_bert(layers=2, hidden=64, heads=4, ffn=128, seq=16)
+    _check_against_ort(tmp_path, model, (2, 16, 64),
+                       {"dense", "batch_matmul", "softmax", "layer_norm"})
+
+
+def test_small_mobilenet_from_the_suite_generator_matches_onnxruntime(tmp_path):
+    model = make_mobilenet_v2(classes=10, image=32, width=0.25)
+    _check_against_ort(tmp_path, model, (2, 3, 32, 32), {"conv2d", "dense"})
+
+
+@pytest.mark.slow
+def test_small_resnet50_from_the_suite_generator_matches_onnxruntime(tmp_path):
+    _check_against_ort(tmp_path, make_resnet(50, classes=10, image=64), (2, 3, 64, 64),
+                       {"conv2d", "dense", "pool2d"})
+
+
+def test_bench_command_reports_rows_for_every_engine(tmp_path):
+    path = save_model(tmp_path, make_bert(layers=1, hidden=32, heads=2, ffn=64, seq=8))
+    result = CliRunner().invoke(cli, ["bench", str(path), "--batch", "1,2", "--threads", "1",
+                                      "--runs", "2", "--warmup", "1", "--target", "llvm",
+                                      "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.output)
+    assert [(r["batch"], r["engine"]) for r in rows] == [
+        (1, "paddlec"), (1, "onnxruntime"), (2, "paddlec"), (2, "onnxruntime")]
+    for row in rows:
+        assert row["median_ms"] > 0 and row["p90_ms"] >= row["median_ms"] and row["runs"] == 2
+        assert (row["ratio"] is None) == (row["engine"] == "paddlec")
+        if row["ratio"] is not None:
+            paddlec = next(r for r in rows if r["batch"] == row["batch"]
+                           and r["engine"] == "paddlec")
+            assert row["ratio"] == pytest.approx(paddlec["median_ms"] / row["median_ms"])
+
+
+def test_bench_artifact_without_source_is_a_usage_error(example_artifact):
+    result = CliRunner().invoke(cli, ["bench", str(example_artifact), "--runs", "1"])
+    assert result.exit_code == 2
+    assert "--source" in result.output
+
+
+def test_bench_unknown_peer_is_a_usage_error(example_artifact):
+    result = CliRunner().invoke(cli, ["bench", str(example_artifact), "--vs", "tensorflow"])
+    assert result.exit_code == 2
+    assert "unknown peer" in result.output
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("paddle") is None, reason="paddle not installed")
+def test_bench_vs_paddle_reports_paddle_inference(tmp_path):
+    from paddlec.bench.paddle_models import PaddleWorker
+
+    worker = PaddleWorker(None, "resnet18", 1)
+    try:
+        worker({"x": np.zeros((1, 3, 224, 224), np.float32)})
+    finally:
+        worker.close()
+
+
+@pytest.mark.slow
+def test_tune_then_compile_with_records(tmp_path):
+    from paddlec.compiler.cpu.tune import tune_model
+
+    path = save_model(tmp_path, make_bert(layers=1, hidden=32, heads=2, ffn=64, seq=8))
+    summary = tune_model(path, tmp_path / "records", target="llvm", trials=4)
+    assert summary["tasks"] and (tmp_path / "records" / "database_workload.json").is_file()
+    manifest = compile_model(path, tmp_path / "art", target="llvm",
+                             input_shapes={"hidden_states": [1, 8, 32]},
+                             records=str(tmp_path / "records"))
+    assert manifest["cpu"]["records"] == str(tmp_path / "records")
+    x = np.random.default_rng(0).standard_normal((1, 8, 32)).astype(np.float32)
+    ours = rt.load(tmp_path / "art").run({"hidden_states": x})
+    ref = ort_run(path, {"hidden_states": x})
+    assert _rel_err(next(iter(ours.values())), next(iter(ref.values()))) < 1e-4
