@@ -182,6 +182,8 @@ def inspect_command(path: Path, as_json: bool) -> None:
         source = manifest["source"]
         click.echo(f"source: {source['file']} ({source['format']}, sha256 {source['sha256'][:16]}...)")
         _print_specs(manifest["inputs"], manifest["outputs"])
+        if manifest.get("cuda"):
+            _print_cuda(path, manifest)
         if manifest.get("passes"):
             click.echo(f"passes (-O{manifest.get('opt_level')}):")
             for stat in manifest["passes"]:
@@ -198,6 +200,22 @@ def inspect_command(path: Path, as_json: bool) -> None:
     click.echo(f"operators ({info['node_count']} nodes):")
     for op, count in info["ops"].items():
         click.echo(f"  {op:30s} {count}")
+
+
+def _print_cuda(path: Path, manifest: dict) -> None:
+    """The architectures the manifest promises and what the fatbin in the library holds."""
+    from .compiler.cuda.fatbin import list_fatbin_entries, summarize
+
+    cuda = manifest["cuda"]
+    click.echo(f"cuda: toolkit {cuda.get('cuda_version')}, architectures "
+               f"{','.join(cuda.get('architectures', []))}")
+    entries = list_fatbin_entries(path / manifest["library"])
+    found = summarize(entries)
+    click.echo(f"  fatbin in {manifest['library']}: SASS {', '.join(found['sass']) or 'none'}; "
+               f"PTX {', '.join(found['ptx']) or 'none'} ({len(entries)} entries)")
+    rules = cuda.get("schedule", {}).get("kernels")
+    if rules:
+        click.echo("  dlight schedules: " + ", ".join(f"{k} {v}" for k, v in rules.items()))
 
 
 def main() -> None:

@@ -61,7 +61,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     lowered = lower_to_relax(source.model)
     with artifact_writer(output) as staging:
         mark = time.perf_counter()
-        build_library(lowered.mod, resolved, staging / LIBRARY_NAME)
+        build_info = build_library(lowered.mod, resolved, staging / LIBRARY_NAME)
         timings["build"] = time.perf_counter() - mark
         manifest = write_manifest(staging, {
             "paddlec_version": __version__,
@@ -74,6 +74,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
                        "sha256": source.sha256},
             "opt_level": opts.opt_level,
             "passes": [stat.to_json(with_time=False) for stat in pass_stats],
+            **build_info,
         })
     log.info("compiled %s for %s in %.1fs (%s)", model_path, resolved.given,
              time.perf_counter() - start, ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))

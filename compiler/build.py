@@ -10,9 +10,15 @@ from .target import ResolvedTarget
 __all__ = ["build_library"]
 
 
-def build_library(mod, target: ResolvedTarget, out_file: Path) -> None:
+def build_library(mod, target: ResolvedTarget, out_file: Path) -> dict:
     """Compile ``mod`` for ``target`` with TVM's default Relax pipeline for that target
-    (legalize, fold, fuse, and the device schedules), and export it to ``out_file``."""
+    (legalize, fold, fuse, and the device schedules), and export it to ``out_file``.
+
+    Returns extra manifest fields (``{"cuda": {...}}`` for CUDA targets, else ``{}``)."""
+    if target.kind == "cuda":
+        from .cuda import build_cuda_library
+
+        return {"cuda": build_cuda_library(mod, target, out_file)}
     import tvm
     from tvm import relax
 
@@ -28,6 +34,7 @@ def build_library(mod, target: ResolvedTarget, out_file: Path) -> None:
         executable.export_library(str(out_file))
     except tvm.error.TVMError as exc:
         raise CompileError(f"TVM build for {target.given!r} failed: {_last_line(exc)}") from exc
+    return {}
 
 
 def _last_line(exc: BaseException) -> str:

@@ -4,6 +4,11 @@ TVM 0.27 only accepts the dict form (``{"kind": "llvm", "mcpu": "..."}``); users
 scripts type ``llvm -mcpu=skylake-avx512``. We parse ``KIND [-key=value ...]`` ourselves and
 check each key against the kind's option schema so a typo fails here with the list of valid
 options, not deep inside TVM. ``native`` (or ``-mcpu=native``) means this machine's CPU.
+
+CUDA: ``cuda -arch=sm_80,sm_86,sm_89,sm_90`` asks for one fatbin with SASS for every listed
+architecture plus PTX of the newest (which the driver JIT-compiles on newer GPUs). TVM takes
+one ``arch``: we give it the *oldest* listed, so the schedules use no feature a listed GPU
+lacks. Plain ``cuda`` means :data:`DEFAULT_CUDA_ARCHS`.
 """
 
 from __future__ import annotations
@@ -15,7 +20,12 @@ from typing import Any
 
 from ..errors import TargetError
 
-__all__ = ["ResolvedTarget", "parse_target"]
+__all__ = ["DEFAULT_CUDA_ARCHS", "MIN_CUDA_ARCH", "ResolvedTarget", "parse_target"]
+
+# Turing (T4), Ampere (A100, A10/RTX 30), Ada (L4/RTX 40), Hopper (H100/H200) as SASS;
+# Blackwell and anything newer runs the compute_90 PTX through the driver's JIT.
+DEFAULT_CUDA_ARCHS = ("sm_75", "sm_80", "sm_86", "sm_89", "sm_90")
+MIN_CUDA_ARCH = 75  # nvcc 13 dropped everything older (compute_50..72)
 
 # Kinds paddlec builds for; ``tensorrt`` is a cuda target with TensorRT regions.
 _DEVICE_OF_KIND = {"llvm": "cpu", "cuda": "cuda"}
@@ -37,6 +47,11 @@ class ResolvedTarget:
     @property
     def device(self) -> str:
         return _DEVICE_OF_KIND[self.kind]
+
+    @property
+    def cuda_archs(self) -> list[str]:
+        """Architectures to emit SASS for (oldest first); empty for CPU targets."""
+        return list(self.extras.get("cuda_archs", []))
 
     def to_tvm(self):
         import tvm
@@ -104,6 +119,9 @@ def _parse_one(text: str, what: str) -> dict[str, Any]:
             raise TargetError(
                 f"{what} {text!r}: unknown option -{key} for kind {kind!r}; valid options: {valid}"
             )
+        if kind == "cuda" and key == "arch":
+            config["arch"] = _cuda_archs(text, value)
+            continue
         if kind == "llvm" and key == "mcpu" and value == "native":
             config.update(_native_cpu())
             continue
@@ -111,6 +129,23 @@ def _parse_one(text: str, what: str) -> dict[str, Any]:
     if kind == "llvm" and "mcpu" in config:
         _check_cpu(text, config)
     return {"kind": kind, **config}
+
+
+def _cuda_archs(text: str, value: str) -> list[str]:
+    if not value.strip(" ,"):
+        raise TargetError(f"target {text!r}: -arch needs at least one architecture")
+    archs: dict[str, int] = {}
+    for item in (part.strip().lower() for part in value.split(",")):
+        number = item.removeprefix("sm_").removeprefix("compute_")
+        digits = number.rstrip("af")
+        if not item or not digits.isdigit() or not item.startswith(("sm_", "compute_")):
+            raise TargetError(f"target {text!r}: bad CUDA architecture {item!r} "
+                              "(expected sm_XX, e.g. -arch=sm_80,sm_90)")
+        if int(digits) < MIN_CUDA_ARCH:
+            raise TargetError(f"target {text!r}: {item} is too old; CUDA 13 builds for "
+                              f"sm_{MIN_CUDA_ARCH} (Turing) and newer")
+        archs[f"sm_{number}"] = int(digits)
+    return sorted(archs, key=lambda name: (archs[name], name))
 
 
 def _check_cpu(text: str, config: dict[str, Any]) -> None:
@@ -132,8 +167,14 @@ def parse_target(text: str, host: str | None = None) -> ResolvedTarget:
         raise TargetError("--host only applies to device targets such as cuda")
     if config["kind"] == "llvm":
         config.setdefault("num-cores", os.cpu_count() or 1)
+    extras: dict[str, Any] = {}
+    if config["kind"] == "cuda":
+        archs = config.pop("arch", None) or list(DEFAULT_CUDA_ARCHS)
+        config["arch"] = archs[0]  # schedule for the oldest: valid on every listed GPU
+        extras["cuda_archs"] = archs
+        host_config = host_config or {"kind": "llvm"}
     resolved = ResolvedTarget(given=text if not host else f"{text} --host {host}",
-                              config=config, host=host_config)
+                              config=config, host=host_config, extras=extras)
     try:
         resolved.to_tvm()
     except (ValueError, tvm.error.TVMError) as exc:
