@@ -15,6 +15,7 @@ __all__ = [
     "ArtifactError",
     "InputMismatchError",
     "DeviceUnavailableError",
+    "TensorRTUnavailableError",
 ]
 
 
@@ -62,5 +63,12 @@ class InputMismatchError(PaddlecError):
 
 class DeviceUnavailableError(PaddlecError):
     """The requested device (e.g. ``cuda:0``) does not exist on this machine."""
+
+    exit_code = 2
+
+
+class TensorRTUnavailableError(DeviceUnavailableError):
+    """An artifact with TensorRT regions was loaded where TensorRT cannot run them (no
+    ``tensorrt`` package or no GPU) and it carries no TVM fallback (``--trt-fallback``)."""
 
     exit_code = 2

@@ -29,6 +29,9 @@ MIN_CUDA_ARCH = 75  # nvcc 13 dropped everything older (compute_50..72)
 
 # Kinds paddlec builds for; ``tensorrt`` is a cuda target with TensorRT regions.
 _DEVICE_OF_KIND = {"llvm": "cpu", "cuda": "cuda"}
+# BYOC back ends: ``tensorrt`` == ``cuda -byoc=tensorrt`` (``cuda --byoc tensorrt``);
+# ``llvm -byoc=tensorrt`` runs the same region dispatch on a CPU host (tests, ORT stand-in).
+BYOC = ("tensorrt",)
 
 
 @dataclass
@@ -47,6 +50,11 @@ class ResolvedTarget:
     @property
     def device(self) -> str:
         return _DEVICE_OF_KIND[self.kind]
+
+    @property
+    def byoc(self) -> str | None:
+        """``"tensorrt"`` when regions go to TensorRT, else None."""
+        return self.extras.get("byoc")
 
     @property
     def cuda_archs(self) -> list[str]:
@@ -101,19 +109,28 @@ def _parse_one(text: str, what: str) -> dict[str, Any]:
         raise TargetError(f"{what} {text!r}: {exc}") from None
     if not words:
         raise TargetError(f"{what} is empty")
-    kind, options = words[0], words[1:]
+    kind, options = words[0], _join_flag_values(words[1:])
     config: dict[str, Any] = {}
+    if kind == "tensorrt":
+        kind = "cuda"
+        config["byoc"] = "tensorrt"
     if kind == "native":
         kind = "llvm"
         config.update(_native_cpu())
     if kind not in _DEVICE_OF_KIND:
-        known = ", ".join(sorted(_DEVICE_OF_KIND) + ["native"])
+        known = ", ".join(sorted(_DEVICE_OF_KIND) + ["native", "tensorrt"])
         raise TargetError(f"{what} {text!r}: unknown target kind {kind!r} (known: {known})")
     schema = dict(tvm.target.TargetKind.options_from_name(kind))
     for option in options:
         if not option.startswith("-") or option == "-":
             raise TargetError(f"{what} {text!r}: expected -key=value, got {option!r}")
         key, _, value = option.lstrip("-").partition("=")
+        if key == "byoc" and what == "target":
+            if value not in BYOC:
+                raise TargetError(f"{what} {text!r}: unknown BYOC back end {value!r} "
+                                  f"(known: {', '.join(BYOC)})")
+            config["byoc"] = value
+            continue
         if key in ("kind", "host", "tag", "keys") or key not in schema:
             valid = ", ".join(sorted(k for k in schema if k not in ("kind", "host", "tag", "keys")))
             raise TargetError(
@@ -129,6 +146,17 @@ def _parse_one(text: str, what: str) -> dict[str, Any]:
     if kind == "llvm" and "mcpu" in config:
         _check_cpu(text, config)
     return {"kind": kind, **config}
+
+
+def _join_flag_values(options: list[str]) -> list[str]:
+    """``--byoc tensorrt`` → ``-byoc=tensorrt`` (the spelling of the issue's examples)."""
+    joined: list[str] = []
+    for option in options:
+        if joined and joined[-1] in ("--byoc", "-byoc") and not option.startswith("-"):
+            joined[-1] = f"-byoc={option}"
+        else:
+            joined.append(option)
+    return joined
 
 
 def _cuda_archs(text: str, value: str) -> list[str]:
@@ -168,6 +196,8 @@ def parse_target(text: str, host: str | None = None) -> ResolvedTarget:
     if config["kind"] == "llvm":
         config.setdefault("num-cores", os.cpu_count() or 1)
     extras: dict[str, Any] = {}
+    if "byoc" in config:
+        extras["byoc"] = config.pop("byoc")
     if config["kind"] == "cuda":
         archs = config.pop("arch", None) or list(DEFAULT_CUDA_ARCHS)
         config["arch"] = archs[0]  # schedule for the oldest: valid on every listed GPU

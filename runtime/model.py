@@ -58,7 +58,8 @@ class Model:
     clones share the loaded library and weights but each owns its virtual machine.
     """
 
-    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+    def __init__(self, path: str | Path, device: str = "cpu",
+                 region_backend: str | None = None) -> None:
         self.path = Path(path)
         self.manifest: Manifest = read_manifest(self.path)
         self.device_kind, self.device_index = parse_device(device)
@@ -82,6 +83,11 @@ class Model:
             self._library = tvm.runtime.load_module(str(library))
         except Exception as exc:  # the loader raises plain TVM errors
             raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
+        self.region_backend = "none"
+        if self.manifest.raw.get("tensorrt"):  # TensorRT regions: register their functions
+            from .tensorrt import attach_regions
+
+            self.region_backend = attach_regions(self, tvm, region_backend)
         self._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
         self._main = self._vm["main"]
         self._lock = threading.Lock()
@@ -252,6 +258,9 @@ def _flatten(result: Any) -> list[Any]:
     return flat
 
 
-def load(path: str | Path, device: str = "cpu") -> Model:
-    """Load an artifact folder written by ``paddlec compile``; verifies it before loading."""
-    return Model(path, device=device)
+def load(path: str | Path, device: str = "cpu", region_backend: str | None = None) -> Model:
+    """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
+
+    ``region_backend`` (artifacts with TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the
+    ``--trt-fallback`` code), ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
+    return Model(path, device=device, region_backend=region_backend)
