@@ -319,9 +319,15 @@ def attach_regions(model: Any, tvm: Any, backend: str | None = None) -> str:
     section = model.manifest.raw["tensorrt"]
     chosen = _resolve_backend(backend, model.device_kind, specs)
     runners: dict[str, Any] = {}
+    # A VM resolves every extern function when it is created (the fallback and calibration
+    # VMs included), so the symbols are registered first and look their runner up per call.
+    for spec in specs:
+        tvm_ffi.register_global_func(
+            spec.symbol, lambda *args, _symbol=spec.symbol: runners[_symbol](*args),
+            override=True)
     if chosen == "tensorrt":
         trt = _import_tensorrt()
-        calibration = _calibration_inputs(model, tvm, specs, section) \
+        calibration = _calibration_inputs(model, tvm, specs, section, runners) \
             if section.get("precision") == "int8" else None
         for spec in specs:
             plan = _engine_plan(trt, tvm, model._device, model.path, section, spec, calibration)
@@ -331,16 +337,13 @@ def attach_regions(model: Any, tvm: Any, backend: str | None = None) -> str:
             runners[spec.symbol] = OnnxRuntimeRegion(model.path / spec.file, spec)
         elif chosen == "tvm":
             runners[spec.symbol] = TvmFallbackRegion(tvm, model._library, model._device, spec)
-        tvm_ffi.register_global_func(spec.symbol, runners[spec.symbol], override=True)
     model._region_runners = runners
     return chosen
 
 
-def _calibration_inputs(model, tvm, specs, section) -> dict[int, list]:
+def _calibration_inputs(model, tvm, specs, section, runners) -> dict[int, list]:
     """Run the calibration samples through the model with fp32 regions (TVM fallback, else
     onnxruntime) and record every region's inputs: the int8 calibrator's batches."""
-    import tvm_ffi
-
     calib = section.get("calibration")
     if not calib:
         return {}
@@ -356,14 +359,16 @@ def _calibration_inputs(model, tvm, specs, section) -> dict[int, list]:
                                           for t, a in zip(_spec.inputs, args[:count])})
             _runner(*args)
 
-        tvm_ffi.register_global_func(spec.symbol, recording, override=True)
+        runners[spec.symbol] = recording
+    main = tvm.runtime.vm.VirtualMachine(model._library, model._device)["main"]
     with np.load(model.path / calib["file"], allow_pickle=False) as data:
         samples: dict[str, dict[str, np.ndarray]] = {}
         for key in data.files:
             index, _, name = key.partition("/")
             samples.setdefault(index, {})[name] = data[key]
     for index in sorted(samples, key=int):
-        model.run(samples[index])
+        main(*[tvm.runtime.tensor(np.ascontiguousarray(samples[index][t.name]), model._device)
+               for t in model.inputs])
     return recorded
 
 

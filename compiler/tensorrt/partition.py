@@ -1,7 +1,9 @@
 """Partition a Relax module into TensorRT regions and TVM code, the way Paddle-TRT does.
 
-1. Fold batch norm into the preceding convolution (``FoldBatchnormToConv2D`` after dead-code
-   elimination and constant folding): an unfolded BN is not in the TensorRT pattern table
+1. Rewrite TVM's import of a two-input ONNX ``Sum`` to ``add`` (:mod:`.sum_to_add`) and
+   fold batch norm into the preceding convolution (``FoldBatchnormToConv2D`` after dead-code
+   elimination and constant folding; any other BN becomes ``x * s + t``,
+   :mod:`.bn_to_affine`): an unfolded BN is not in the TensorRT pattern table
    and would cut every region after each convolution (ResNet-50: 21 regions → 10).
 2. ``FuseOpsByPattern`` with TVM's TensorRT pattern table (``tvm.relax.backend.contrib
    .tensorrt``), each pattern's check extended with :func:`onnx_export.can_export`, then
@@ -24,6 +26,8 @@ import onnx
 
 from ...errors import CompileError
 from ...runtime.manifest import TensorSpec
+from .bn_to_affine import batch_norm_to_affine
+from .sum_to_add import rewrite_sum_of_two
 from .onnx_export import OnnxBuilder, can_export, convert_call, make_model, onnx_dims
 
 __all__ = ["Region", "fold_batch_norm", "partition_for_regions"]
@@ -67,7 +71,8 @@ def fold_batch_norm(mod):
         relax.transform.FoldConstant(),
     ])
     with tvm.target.Target({"kind": "llvm"}):  # FoldConstant evaluates on the host
-        return seq(mod)
+        mod = seq(mod)
+        return relax.transform.DeadCodeElimination()(batch_norm_to_affine(mod))
 
 
 def _patterns():
@@ -206,7 +211,7 @@ def partition_for_regions(mod, min_subgraph_size: int = 3, fallback: bool = Fals
     from tvm import relax
     from tvm.relax.expr_functor import PyExprMutator, mutator
 
-    mod = fold_batch_norm(mod)
+    mod = fold_batch_norm(rewrite_sum_of_two(mod))
     mod = relax.transform.FuseOpsByPattern(_patterns(), bind_constants=True,
                                            annotate_codegen=False)(mod)
     mod = relax.transform.MergeCompositeFunctions()(mod)
@@ -217,13 +222,14 @@ def partition_for_regions(mod, min_subgraph_size: int = 3, fallback: bool = Fals
     call_args = _call_args(mod["main"], candidates)
     dropped: dict = {}  # region → indices of shape arguments bound into it
     for gvar in _call_order(mod["main"], candidates):
-        func, dropped[gvar] = _bind_shape_params(candidates[gvar], call_args[gvar])
+        original = candidates[gvar]
+        func, dropped[gvar] = _bind_shape_params(original, call_args[gvar])
         steps, result = _region_ops(func)
-        plain = _plain_function(func, steps, result)
         size = sum(isinstance(value, relax.Call) for _, value in steps)
-        if size < min_subgraph_size:
-            inline[gvar] = plain
+        if size < min_subgraph_size:  # back to TVM, inlined with its original params
+            inline[gvar] = _plain_function(original, *_region_ops(original))
             continue
+        plain = _plain_function(func, steps, result)
         model, inputs, outputs, ops = _export(len(regions), func, steps, result)
         region = Region(len(regions), model, inputs, outputs, ops, plain)
         region.sha256 = hashlib.sha256(model.SerializeToString(deterministic=True)).hexdigest()
@@ -235,9 +241,6 @@ def partition_for_regions(mod, min_subgraph_size: int = 3, fallback: bool = Fals
     class CallSites(PyExprMutator):
         def visit_call_(self, call):
             call = super().visit_call_(call)
-            if isinstance(call.op, tvm.ir.GlobalVar) and call.op in inline and dropped[call.op]:
-                return relax.Call(call.op, [a for i, a in enumerate(call.args)
-                                            if i not in dropped[call.op]])
             if isinstance(call.op, tvm.ir.GlobalVar) and call.op in regions:
                 region = regions[call.op]
                 args = [a for i, a in enumerate(call.args) if i not in dropped[call.op]]

@@ -5,10 +5,13 @@ Everything here runs without a GPU: compiling needs nvcc (the CUDA toolkit) only
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 from _helpers import EXAMPLE_MODEL
+
+sys.path.insert(0, str(Path(__file__).parent))  # tests/cuda/_trt_models.py
 
 CUDA_TARGET = "cuda -arch=sm_80,sm_90"
 
