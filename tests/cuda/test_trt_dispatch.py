@@ -144,3 +144,22 @@ def test_cli_compile_with_tensorrt_options_and_inspect(model_file, tmp_path):
                           capture_output=True, text=True)
     assert "tensorrt: 1 region(s), precision fp32, min_subgraph_size 8, fallback yes" in proc.stdout
     assert "outside (TVM):" in proc.stdout and "round 1" in proc.stdout
+
+
+ISOLATION = r"""
+import sys, json
+import numpy as np
+import paddlec.runtime as rt
+model = rt.load(sys.argv[1], region_backend="tvm")
+model.run({"x": np.zeros((2, 3, 16, 16), np.float32)})
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_region_runtime_imports_no_compiler_side_code(trt_artifact):
+    proc = subprocess.run([sys.executable, "-c", ISOLATION, str(trt_artifact)],
+                          capture_output=True, text=True, check=True)
+    modules = json.loads(proc.stdout.strip().splitlines()[-1])
+    forbidden = ("paddlec.compiler", "paddlec.passes", "onnx", "onnx_ir", "click", "tvm.relax")
+    assert [m for m in modules if m in forbidden or m.startswith(tuple(f + "." for f in forbidden))] == []
+    assert "paddlec.runtime.tensorrt" in modules
