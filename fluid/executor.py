@@ -20,6 +20,7 @@ import numpy as np
 import onnx_ir as ir
 
 from ..errors import PaddlecError
+from ._blas import single_blas_thread
 from .framework import TRAIN_DOMAIN, Program, Variable, default_main_program
 from .kernels import FORWARD, GRADIENT, KernelContext
 
@@ -151,8 +152,9 @@ class Executor:
         env = self._bind(program, feed, needed, scope)
         rng = self._rngs.setdefault(id(program), np.random.default_rng(program.random_seed))
         writes: dict[str, np.ndarray] = {}
-        for step in steps:
-            self._execute(step, env, rng, writes)
+        with single_blas_thread():
+            for step in steps:
+                self._execute(step, env, rng, writes)
         for target, value in writes.items():
             scope.set(target, value)
         missing = [n for n in fetch_names if n not in env]
