@@ -78,11 +78,11 @@ def save_onnx_inference_model(model_path, feeds: Sequence[str], fetches: Sequenc
 
 
 def _finish(model: ir.Model, report: PruneReport) -> dict[str, int]:
-    counts = to_inference_mode(model)
     training = sorted({n.op_type for n in model.graph if n.domain == TRAIN_DOMAIN})
     if training:
         raise PruneError(f"the targets {report.targets} depend on training-only ops "
                          f"({', '.join(training)}); fetch forward values only")
+    counts = to_inference_mode(model)
     if not any(n.domain == TRAIN_DOMAIN for n in ir.traversal.RecursiveGraphIterator(model.graph)):
         model.opset_imports.pop(TRAIN_DOMAIN, None)
     model.graph.name = "inference"

@@ -125,6 +125,9 @@ def prune(model: ir.Model, feeds: Sequence[str], targets: Sequence[str]) -> Prun
     for name in feeds:
         if name in graph.initializers:
             raise PruneError(f"feed {name!r} is a weight (initializer), not a graph input")
+    if any(values[n].type is None for n in feeds + targets):
+        _infer_types(model)  # ONNX needs typed graph inputs and outputs
+        values = _values(graph)
     input_names = {v.name for v in graph.inputs}
     feed_values = {}
     for name in feeds:
@@ -179,4 +182,14 @@ def prune(model: ir.Model, feeds: Sequence[str], targets: Sequence[str]) -> Prun
     for name in report.removed_initializers:
         del graph.initializers[name]
     report.kept_nodes = len(graph)
+    untyped = [v.name for v in [*graph.inputs, *graph.outputs] if v.type is None]
+    if untyped:
+        raise PruneError(f"cannot infer the types of {untyped}; give them value_info")
     return report
+
+
+def _infer_types(model: ir.Model) -> None:
+    """Best effort ONNX shape inference (custom ops may stop it; the caller checks)."""
+    from onnx_ir.passes.common import ShapeInferencePass
+
+    ShapeInferencePass()(model)
