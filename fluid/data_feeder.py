@@ -30,15 +30,14 @@ class DataFeeder:
         samples = list(iterable)
         result = {}
         for index, var in enumerate(self.feed_vars):
+            tail = list(var.shape[1:])
+            static = all(d >= 0 for d in tail)
             column = []
             for sample in samples:
                 if len(sample) != len(self.feed_vars):
                     raise ValueError(f"each sample needs {len(self.feed_vars)} fields "
                                      f"({[v.name for v in self.feed_vars]}), got {len(sample)}")
-                column.append(np.asarray(sample[index]))
-            array = np.stack(column).astype(var.dtype)
-            tail = list(var.shape[1:])
-            if tail and all(d >= 0 for d in tail):
-                array = array.reshape([-1] + tail)
-            result[var.name] = array
+                value = np.asarray(sample[index], dtype=var.dtype)
+                column.append(value.reshape(tail) if static else value)
+            result[var.name] = np.stack(column)
         return result

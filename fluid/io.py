@@ -102,9 +102,9 @@ def _write(model: ir.Model, dirname: Path, report: PruneReport, source: str,
 
     counts = _finish(model, report)
     model_name = model_filename or DEFAULT_MODEL_FILENAME
-    big = any(v.const_value is not None and v.const_value.nbytes >= EXTERNAL_THRESHOLD_BYTES
-              for v in model.graph.initializers.values())
-    data_name = (params_filename or f"{model_name}.data") if big else None
+    proto = ir.serde.serialize_model(model)
+    external = _choose_external(proto, bool(params_filename))
+    data_name = (params_filename or f"{model_name}.data") if external else None
     manifest = {
         "format": "paddlec.inference_model", "format_version": 1, "source": source,
         "model": model_name, "external_data": data_name,
@@ -115,8 +115,9 @@ def _write(model: ir.Model, dirname: Path, report: PruneReport, source: str,
     dirname.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dirname, prefix=".saving-") as staging:
         staged = Path(staging)
-        ir.save(model, staged / model_name, external_data=data_name,
-                size_threshold_bytes=EXTERNAL_THRESHOLD_BYTES)
+        for tensor in external:
+            onnx.external_data_helper.set_external_data(tensor, data_name)
+        onnx.save_model(proto, str(staged / model_name))
         try:
             onnx.checker.check_model(str(staged / model_name), full_check=True)
         except onnx.checker.ValidationError as exc:  # a bug in paddlec, not the user's
@@ -126,6 +127,23 @@ def _write(model: ir.Model, dirname: Path, report: PruneReport, source: str,
         for name in names:
             os.replace(staged / name, dirname / name)
     return manifest
+
+
+def _choose_external(proto, all_weights: bool) -> list:
+    """Initializers to store as external data: those of 1 KiB and more, and with Paddle's
+    ``params_filename`` ("all parameters in one file") every floating-point one. Integer
+    tensors below the threshold (Reshape shapes...) stay inline: ONNX shape inference
+    cannot read external data."""
+    import onnx
+
+    chosen = []
+    for tensor in proto.graph.initializer:
+        size = len(tensor.raw_data)
+        floating = tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE,
+                                        onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16)
+        if size and (size >= EXTERNAL_THRESHOLD_BYTES or (all_weights and floating)):
+            chosen.append(tensor)
+    return chosen
 
 
 def load_inference_model(dirname, executor=None, model_filename: str | None = None,
