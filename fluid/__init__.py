@@ -17,16 +17,37 @@ from .backward import append_backward, gradients
 from .data_feeder import DataFeeder
 from .executor import CPUPlace, CUDAPlace, Executor, Scope, global_scope, scope_guard
 from .framework import (
-    Program, Variable, default_main_program, default_startup_program, program_guard,
+    Program,
+    Variable,
+    default_main_program,
+    default_startup_program,
+    program_guard,
     unique_name,
 )
 from .param_attr import ParamAttr
 
 __all__ = [
-    "data", "CPUPlace", "CUDAPlace", "Executor", "Program", "Variable", "Scope",
-    "default_main_program", "default_startup_program", "program_guard", "global_scope",
-    "scope_guard", "DataFeeder", "ParamAttr", "append_backward", "gradients", "layers",
-    "optimizer", "initializer", "io", "unique_name",
+    "data",
+    "CPUPlace",
+    "CUDAPlace",
+    "Executor",
+    "Program",
+    "Variable",
+    "Scope",
+    "default_main_program",
+    "default_startup_program",
+    "program_guard",
+    "global_scope",
+    "scope_guard",
+    "DataFeeder",
+    "ParamAttr",
+    "append_backward",
+    "gradients",
+    "layers",
+    "optimizer",
+    "initializer",
+    "io",
+    "unique_name",
 ]
 
 

@@ -20,8 +20,17 @@ from .kernels import GRADIENT
 __all__ = ["append_backward", "gradients", "NON_DIFFERENTIABLE"]
 
 # Ops whose outputs carry no gradient (integer/boolean results, generators).
-NON_DIFFERENTIABLE = {"Equal", "Cast", "TopK", "ArgMax", "ReduceMax", "RandomUniform",
-                      "RandomNormal", "ConstantOfShape", "Shape"}
+NON_DIFFERENTIABLE = {
+    "Equal",
+    "Cast",
+    "TopK",
+    "ArgMax",
+    "ReduceMax",
+    "RandomUniform",
+    "RandomNormal",
+    "ConstantOfShape",
+    "Shape",
+}
 
 
 def _is_float(value: ir.Value) -> bool:
@@ -62,8 +71,11 @@ class _Backward:
             if node in on_path:
                 continue
             on_path.add(node)
-            stack += [producers[v.name] for v in node.inputs
-                      if v is not None and v.name in live and v.name in producers]
+            stack += [
+                producers[v.name]
+                for v in node.inputs
+                if v is not None and v.name in live and v.name in producers
+            ]
         seed = self._node("FillOnesLike", [loss.value], {}, [f"{loss.name}@GRAD"])
         self._contribute(loss.name, seed.outputs[0])
         for node in reversed([n for n in self.graph if n in on_path]):
@@ -74,13 +86,16 @@ class _Backward:
         if all(d is None for d in douts):
             return
         if node.op_type not in GRADIENT:
-            raise NotImplementedError(f"no gradient for {node.op_type} ({node.outputs[0].name})")
+            raise NotImplementedError(
+                f"no gradient for {node.op_type} ({node.outputs[0].name})"
+            )
         need = [int(v is not None and v.name in live) for v in node.inputs]
         names = [self._fresh(f"{v.name}@GRAD") for v, flag in zip(node.inputs, need) if flag]
         attrs = {name: attr for name, attr in node.attributes.items()}
         attrs.update(fwd_inputs=len(node.inputs), fwd_outputs=len(node.outputs), need=need)
-        grad_node = self._node(f"{node.op_type}Grad",
-                               list(node.inputs) + list(node.outputs) + douts, attrs, names)
+        grad_node = self._node(
+            f"{node.op_type}Grad", list(node.inputs) + list(node.outputs) + douts, attrs, names
+        )
         results = iter(grad_node.outputs)
         for value, flag in zip(node.inputs, need):
             if flag:
@@ -117,13 +132,17 @@ class _Backward:
         return candidate
 
     def _node(self, op_type: str, inputs, attrs: dict, outputs: Sequence[str]) -> ir.Node:
-        return self.program.append_node(op_type, inputs, attrs, outputs=outputs,
-                                        domain=TRAIN_DOMAIN)
+        return self.program.append_node(
+            op_type, inputs, attrs, outputs=outputs, domain=TRAIN_DOMAIN
+        )
 
 
-def append_backward(loss: Variable, parameter_list: Iterable | None = None,
-                    no_grad_set: Iterable | None = None, callbacks=None
-                    ) -> list[tuple[Parameter, Variable]]:
+def append_backward(
+    loss: Variable,
+    parameter_list: Iterable | None = None,
+    no_grad_set: Iterable | None = None,
+    callbacks=None,
+) -> list[tuple[Parameter, Variable]]:
     """Append the gradient nodes of ``loss``; returns ``(parameter, gradient)`` pairs for the
     trainable parameters (or ``parameter_list``) that the loss depends on."""
     program = loss.program

@@ -22,8 +22,9 @@ class DataFeeder:
         from .framework import default_main_program
 
         program = program or default_main_program()
-        self.feed_vars = [v if isinstance(v, Variable) else program.global_block().var(v)
-                          for v in feed_list]
+        self.feed_vars = [
+            v if isinstance(v, Variable) else program.global_block().var(v) for v in feed_list
+        ]
         self.place = place
 
     def feed(self, iterable: Iterable[Sequence]) -> dict[str, np.ndarray]:
@@ -35,8 +36,10 @@ class DataFeeder:
             column = []
             for sample in samples:
                 if len(sample) != len(self.feed_vars):
-                    raise ValueError(f"each sample needs {len(self.feed_vars)} fields "
-                                     f"({[v.name for v in self.feed_vars]}), got {len(sample)}")
+                    raise ValueError(
+                        f"each sample needs {len(self.feed_vars)} fields "
+                        f"({[v.name for v in self.feed_vars]}), got {len(sample)}"
+                    )
                 value = np.asarray(sample[index], dtype=var.dtype)
                 column.append(value.reshape(tail) if static else value)
             result[var.name] = np.stack(column)

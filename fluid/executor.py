@@ -24,8 +24,15 @@ from ._blas import single_blas_thread
 from .framework import TRAIN_DOMAIN, Program, Variable, default_main_program
 from .kernels import FORWARD, GRADIENT, KernelContext
 
-__all__ = ["Executor", "CPUPlace", "CUDAPlace", "Scope", "global_scope", "scope_guard",
-           "ExecutionError"]
+__all__ = [
+    "Executor",
+    "CPUPlace",
+    "CUDAPlace",
+    "Scope",
+    "global_scope",
+    "scope_guard",
+    "ExecutionError",
+]
 
 
 class ExecutionError(PaddlecError):
@@ -140,10 +147,17 @@ class Executor:
     def close(self) -> None:
         self._plans.clear()
 
-    def run(self, program: Program | None = None, feed: dict | None = None,
-            fetch_list: Sequence | None = None, feed_var_name: str = "feed",
-            fetch_var_name: str = "fetch", scope: Scope | None = None,
-            return_numpy: bool = True, use_program_cache: bool = False) -> list:
+    def run(
+        self,
+        program: Program | None = None,
+        feed: dict | None = None,
+        fetch_list: Sequence | None = None,
+        feed_var_name: str = "feed",
+        fetch_var_name: str = "fetch",
+        scope: Scope | None = None,
+        return_numpy: bool = True,
+        use_program_cache: bool = False,
+    ) -> list:
         program = program if program is not None else default_main_program()
         scope = scope if scope is not None else global_scope()
         feed = dict(feed or {})
@@ -187,8 +201,10 @@ class Executor:
             elif scope.has(name):
                 env[name] = scope.get(name)
             else:
-                raise ExecutionError(f"variable {name!r} has no value in the scope: "
-                                     "run the startup program first")
+                raise ExecutionError(
+                    f"variable {name!r} has no value in the scope: "
+                    "run the startup program first"
+                )
         for name, value in feed.items():  # feeding an intermediate variable
             if name not in program.global_block().vars:
                 raise ExecutionError(f"feed {name!r} is not a variable of this program")
@@ -206,8 +222,10 @@ class Executor:
             else:
                 results = step.kernel(ctx, *args)
         except (ValueError, IndexError) as exc:
-            raise ExecutionError(f"{step.node.op_type} ({', '.join(step.outputs) or 'no outputs'}) "
-                                 f"failed: {exc}") from exc
+            raise ExecutionError(
+                f"{step.node.op_type} ({', '.join(step.outputs) or 'no outputs'}) "
+                f"failed: {exc}"
+            ) from exc
         if step.is_write:
             writes[step.attrs["target"]] = args[0]
             return
@@ -220,7 +238,7 @@ def _run_grad(step: _Step, ctx: KernelContext, args: list) -> list:
     gradients of the inputs flagged in ``need`` (one output per flagged input)."""
     n_in, n_out = step.attrs["fwd_inputs"], step.attrs["fwd_outputs"]
     ctx.need = [bool(flag) for flag in step.attrs["need"]]
-    inputs, outputs, douts = args[:n_in], args[n_in:n_in + n_out], args[n_in + n_out:]
+    inputs, outputs, douts = args[:n_in], args[n_in : n_in + n_out], args[n_in + n_out :]
     grads = step.kernel(ctx, inputs, outputs, douts)
     return [g for g, wanted in zip(grads, ctx.need) if wanted]
 
@@ -258,17 +276,23 @@ def _check_feed(value: ir.Value, data) -> np.ndarray:
     want = np.dtype(value.dtype.numpy())
     if array.dtype != want:
         if array.dtype.kind in "fc" and want.kind in "iub":
-            raise ExecutionError(f"feed {value.name!r}: expected {want.name}, got {array.dtype}")
+            raise ExecutionError(
+                f"feed {value.name!r}: expected {want.name}, got {array.dtype}"
+            )
         array = array.astype(want)
     shape = value.shape
     if shape is not None:
         if array.ndim != len(shape):
-            raise ExecutionError(f"feed {value.name!r}: expected rank {len(shape)} "
-                                 f"({list(shape)}), got shape {list(array.shape)}")
+            raise ExecutionError(
+                f"feed {value.name!r}: expected rank {len(shape)} "
+                f"({list(shape)}), got shape {list(array.shape)}"
+            )
         for want_dim, got in zip(shape, array.shape):
             if isinstance(want_dim, int) and want_dim != got:
-                raise ExecutionError(f"feed {value.name!r}: expected shape {list(shape)}, "
-                                     f"got {list(array.shape)}")
+                raise ExecutionError(
+                    f"feed {value.name!r}: expected shape {list(shape)}, "
+                    f"got {list(array.shape)}"
+                )
     return array
 
 

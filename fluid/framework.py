@@ -38,9 +38,14 @@ OPSET = 17
 TRAIN_DOMAIN = "paddlec.train"
 
 _DTYPES = {
-    "float32": ir.DataType.FLOAT, "float64": ir.DataType.DOUBLE, "float16": ir.DataType.FLOAT16,
-    "int32": ir.DataType.INT32, "int64": ir.DataType.INT64, "bool": ir.DataType.BOOL,
-    "uint8": ir.DataType.UINT8, "int8": ir.DataType.INT8,
+    "float32": ir.DataType.FLOAT,
+    "float64": ir.DataType.DOUBLE,
+    "float16": ir.DataType.FLOAT16,
+    "int32": ir.DataType.INT32,
+    "int64": ir.DataType.INT64,
+    "bool": ir.DataType.BOOL,
+    "uint8": ir.DataType.UINT8,
+    "int8": ir.DataType.INT8,
 }
 
 
@@ -83,8 +88,14 @@ class Variable:
     elementwise layers, so ``a + b`` works as in fluid.
     """
 
-    def __init__(self, block: Block, value: ir.Value, persistable: bool = False,
-                 stop_gradient: bool = False, is_data: bool = False) -> None:
+    def __init__(
+        self,
+        block: Block,
+        value: ir.Value,
+        persistable: bool = False,
+        stop_gradient: bool = False,
+        is_data: bool = False,
+    ) -> None:
         self.block = block
         self.value = value
         self.persistable = persistable
@@ -148,8 +159,14 @@ class Variable:
 class Parameter(Variable):
     """A trainable persistable variable (weights, biases, BN scale/shift)."""
 
-    def __init__(self, block: Block, value: ir.Value, trainable: bool = True,
-                 learning_rate: float = 1.0, regularizer=None) -> None:
+    def __init__(
+        self,
+        block: Block,
+        value: ir.Value,
+        trainable: bool = True,
+        learning_rate: float = 1.0,
+        regularizer=None,
+    ) -> None:
         super().__init__(block, value, persistable=True, stop_gradient=not trainable)
         self.trainable = trainable
         self.optimize_attr = {"learning_rate": learning_rate}
@@ -189,8 +206,9 @@ class Program:
     """
 
     def __init__(self) -> None:
-        graph = ir.Graph([], [], nodes=[], opset_imports={"": OPSET, TRAIN_DOMAIN: 1},
-                         name="program")
+        graph = ir.Graph(
+            [], [], nodes=[], opset_imports={"": OPSET, TRAIN_DOMAIN: 1}, name="program"
+        )
         self.model = ir.Model(graph, ir_version=8, producer_name="paddlec.fluid")
         self.random_seed = 0
         self._block = Block(self)
@@ -219,7 +237,9 @@ class Program:
         return self._block.all_parameters()
 
     def __repr__(self) -> str:
-        ops = ", ".join(f"{n.domain + '::' if n.domain else ''}{n.op_type}" for n in self.graph)
+        ops = ", ".join(
+            f"{n.domain + '::' if n.domain else ''}{n.op_type}" for n in self.graph
+        )
         return f"Program({len(self._block.vars)} vars; ops: {ops})"
 
     # -- building -------------------------------------------------------------------------
@@ -234,17 +254,24 @@ class Program:
         return var
 
     def add_data(self, name: str, shape: Sequence, dtype) -> Variable:
-        dims = [d if isinstance(d, int) and d >= 0 else ("N" if i == 0 else f"{name}_d{i}")
-                for i, d in enumerate(shape)]
-        value = ir.Value(name=name, type=ir.TensorType(to_ir_dtype(dtype)), shape=ir.Shape(dims))
+        dims = [
+            d if isinstance(d, int) and d >= 0 else ("N" if i == 0 else f"{name}_d{i}")
+            for i, d in enumerate(shape)
+        ]
+        value = ir.Value(
+            name=name, type=ir.TensorType(to_ir_dtype(dtype)), shape=ir.Shape(dims)
+        )
         self.graph.inputs.append(value)
         self._touch()
         return self.add_variable(value, stop_gradient=True, is_data=True)
 
-    def add_persistable(self, name: str, shape: Sequence[int], dtype, cls=Variable,
-                        **flags) -> Variable:
+    def add_persistable(
+        self, name: str, shape: Sequence[int], dtype, cls=Variable, **flags
+    ) -> Variable:
         """A scope-backed initializer (its value comes from the scope at run/save time)."""
-        value = ir.Value(name=name, type=ir.TensorType(to_ir_dtype(dtype)), shape=ir.Shape(shape))
+        value = ir.Value(
+            name=name, type=ir.TensorType(to_ir_dtype(dtype)), shape=ir.Shape(shape)
+        )
         self.graph.initializers[name] = value
         self._touch()
         if cls is Variable:
@@ -263,13 +290,19 @@ class Program:
         self._touch()
         return value
 
-    def append_node(self, op_type: str, inputs: Sequence[ir.Value | Variable | None],
-                    attributes: dict | None = None, outputs: Sequence[str] = (),
-                    domain: str = "") -> ir.Node:
+    def append_node(
+        self,
+        op_type: str,
+        inputs: Sequence[ir.Value | Variable | None],
+        attributes: dict | None = None,
+        outputs: Sequence[str] = (),
+        domain: str = "",
+    ) -> ir.Node:
         """Append a node whose outputs get the given (unique) names."""
         values = [x.value if isinstance(x, Variable) else x for x in inputs]
-        node = ir.node(op_type, values, attributes or {}, domain=domain,
-                       num_outputs=len(outputs))
+        node = ir.node(
+            op_type, values, attributes or {}, domain=domain, num_outputs=len(outputs)
+        )
         for value, name in zip(node.outputs, outputs):
             value.name = name
         self.graph.append(node)
@@ -326,7 +359,8 @@ def fill_persistables(graph: ir.Graph, scope) -> None:
             continue
         if not scope.has(name):
             raise ValueError(
-                f"persistable variable {name!r} has no value: run the startup program first")
+                f"persistable variable {name!r} has no value: run the startup program first"
+            )
         value.const_value = ir.tensor(np.ascontiguousarray(scope.get(name)), name=name)
 
 

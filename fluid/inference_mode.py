@@ -1,9 +1,9 @@
 """Switch a graph's training-mode ops to inference mode (works on any ``onnx_ir`` model).
 
-    y, mask = Dropout(x, ratio, training_mode)      →  uses of y read x        (identity)
-    y, rm, rv = BatchNormalization(..., training_mode=1)
-                                                    →  y = BatchNormalization(..., training_mode=0)
-                                                       (normalizes with the running statistics)
+    y, mask = Dropout(x, ratio, training_mode)  →  uses of y read x (identity)
+    y, rm, rv = BatchNormalization(x, s, b, m, v, training_mode=1)
+                                                →  y = BatchNormalization(x, s, b, m, v)
+                                                   (training_mode=0: running statistics)
 
 Safe because inference-mode Dropout is the identity and inference-mode BN is what the ONNX
 spec defines for ``training_mode=0``. The running-statistic outputs and the dropout mask
@@ -28,7 +28,8 @@ class InferenceModeError(PaddlecError):
 
 
 def to_inference_mode(model: ir.Model, drop_training_ops: bool = False) -> dict[str, int]:
-    """Rewrite in place; returns counts ``{"dropout_removed": n, "batch_norm_to_inference": m}``.
+    """Rewrite in place; returns counts
+    ``{"dropout_removed": n, "batch_norm_to_inference": m}``.
 
     ``drop_training_ops`` first removes every ``paddlec.train`` node and whatever only they
     used (what ``Program.clone(for_test=True)`` wants).
@@ -42,14 +43,17 @@ def to_inference_mode(model: ir.Model, drop_training_ops: bool = False) -> dict[
             continue
         if node.op_type == "Dropout":
             _check_unused(node, node.outputs[1:], "dropout mask")
-            ir.convenience.replace_all_uses_with(node.outputs[0], node.inputs[0],
-                                                 replace_graph_outputs=True)
+            ir.convenience.replace_all_uses_with(
+                node.outputs[0], node.inputs[0], replace_graph_outputs=True
+            )
             graph.remove(node, safe=True)
             counts["dropout_removed"] += 1
         elif node.op_type == "BatchNormalization" and _training(node):
             _check_unused(node, node.outputs[1:], "running statistics output")
-            attrs = {"epsilon": node.attributes.get_float("epsilon", 1e-5),
-                     "momentum": node.attributes.get_float("momentum", 0.9)}
+            attrs = {
+                "epsilon": node.attributes.get_float("epsilon", 1e-5),
+                "momentum": node.attributes.get_float("momentum", 0.9),
+            }
             _replace_node(graph, node, ir.node("BatchNormalization", list(node.inputs), attrs))
             counts["batch_norm_to_inference"] += 1
     return counts
@@ -65,7 +69,8 @@ def _check_unused(node: ir.Node, outputs, what: str) -> None:
             users = ", ".join(u.node.op_type for u in value.uses()) or "a graph output"
             raise InferenceModeError(
                 f"{node.op_type} {node.outputs[0].name!r}: its {what} {value.name!r} is still "
-                f"used by {users}; prune the graph to the inference targets first")
+                f"used by {users}; prune the graph to the inference targets first"
+            )
 
 
 def _replace_node(graph: ir.Graph, old: ir.Node, new: ir.Node) -> None:

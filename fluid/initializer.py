@@ -18,9 +18,19 @@ import onnx_ir as ir
 from .framework import TRAIN_DOMAIN, Program, to_ir_dtype
 
 __all__ = [
-    "Initializer", "Constant", "Uniform", "Normal", "TruncatedNormal", "Xavier", "MSRA",
-    "ConstantInitializer", "UniformInitializer", "NormalInitializer",
-    "TruncatedNormalInitializer", "XavierInitializer", "MSRAInitializer",
+    "Initializer",
+    "Constant",
+    "Uniform",
+    "Normal",
+    "TruncatedNormal",
+    "Xavier",
+    "MSRA",
+    "ConstantInitializer",
+    "UniformInitializer",
+    "NormalInitializer",
+    "TruncatedNormalInitializer",
+    "XavierInitializer",
+    "MSRAInitializer",
 ]
 
 
@@ -59,8 +69,9 @@ class Constant(Initializer):
     def _node(self, startup, name, shape, dtype):
         shape_value = startup.add_constant(np.array(shape, np.int64), prefix="shape")
         fill = ir.tensor(np.array([self.value], dtype=np.dtype(to_ir_dtype(dtype).numpy())))
-        return startup.append_node("ConstantOfShape", [shape_value], {"value": fill},
-                                   outputs=[name])
+        return startup.append_node(
+            "ConstantOfShape", [shape_value], {"value": fill}, outputs=[name]
+        )
 
 
 class Uniform(Initializer):
@@ -68,8 +79,13 @@ class Uniform(Initializer):
         self.low, self.high, self.seed = low, high, seed
 
     def _node(self, startup, name, shape, dtype):
-        attrs = {"low": float(self.low), "high": float(self.high), "shape": shape,
-                 "dtype": int(to_ir_dtype(dtype)), "seed": self._seed(startup)}
+        attrs = {
+            "low": float(self.low),
+            "high": float(self.high),
+            "shape": shape,
+            "dtype": int(to_ir_dtype(dtype)),
+            "seed": self._seed(startup),
+        }
         return startup.append_node("RandomUniform", [], attrs, outputs=[name])
 
 
@@ -78,8 +94,13 @@ class Normal(Initializer):
         self.loc, self.scale, self.seed = loc, scale, seed
 
     def _node(self, startup, name, shape, dtype):
-        attrs = {"mean": float(self.loc), "scale": float(self.scale), "shape": shape,
-                 "dtype": int(to_ir_dtype(dtype)), "seed": self._seed(startup)}
+        attrs = {
+            "mean": float(self.loc),
+            "scale": float(self.scale),
+            "shape": shape,
+            "dtype": int(to_ir_dtype(dtype)),
+            "seed": self._seed(startup),
+        }
         return startup.append_node("RandomNormal", [], attrs, outputs=[name])
 
 
@@ -87,17 +108,28 @@ class TruncatedNormal(Normal):
     """Normal samples redrawn until within two standard deviations (Paddle's definition)."""
 
     def _node(self, startup, name, shape, dtype):
-        attrs = {"mean": float(self.loc), "scale": float(self.scale), "shape": shape,
-                 "dtype": int(to_ir_dtype(dtype)), "seed": self._seed(startup)}
-        return startup.append_node("TruncatedNormal", [], attrs, outputs=[name],
-                                   domain=TRAIN_DOMAIN)
+        attrs = {
+            "mean": float(self.loc),
+            "scale": float(self.scale),
+            "shape": shape,
+            "dtype": int(to_ir_dtype(dtype)),
+            "seed": self._seed(startup),
+        }
+        return startup.append_node(
+            "TruncatedNormal", [], attrs, outputs=[name], domain=TRAIN_DOMAIN
+        )
 
 
 class Xavier(Initializer):
     """Glorot: uniform in ±sqrt(6 / (fan_in + fan_out)) or normal with std sqrt(2 / (...))."""
 
-    def __init__(self, uniform: bool = True, fan_in: int | None = None,
-                 fan_out: int | None = None, seed: int = 0) -> None:
+    def __init__(
+        self,
+        uniform: bool = True,
+        fan_in: int | None = None,
+        fan_out: int | None = None,
+        seed: int = 0,
+    ) -> None:
         self.uniform, self.fan_in, self.fan_out, self.seed = uniform, fan_in, fan_out, seed
 
     def _node(self, startup, name, shape, dtype):
@@ -121,7 +153,9 @@ class MSRA(Initializer):
         if self.uniform:
             limit = math.sqrt(6.0 / fan_in)
             return Uniform(-limit, limit, self.seed)._node(startup, name, shape, dtype)
-        return Normal(0.0, math.sqrt(2.0 / fan_in), self.seed)._node(startup, name, shape, dtype)
+        return Normal(0.0, math.sqrt(2.0 / fan_in), self.seed)._node(
+            startup, name, shape, dtype
+        )
 
 
 ConstantInitializer = Constant

@@ -26,18 +26,31 @@ from ..passes.prune import PruneReport, prune
 from .framework import TRAIN_DOMAIN, Program, Variable, default_main_program, fill_persistables
 from .inference_mode import to_inference_mode
 
-__all__ = ["save_inference_model", "load_inference_model", "save_onnx_inference_model",
-           "MANIFEST_NAME", "DEFAULT_MODEL_FILENAME"]
+__all__ = [
+    "save_inference_model",
+    "load_inference_model",
+    "save_onnx_inference_model",
+    "MANIFEST_NAME",
+    "DEFAULT_MODEL_FILENAME",
+]
 
 MANIFEST_NAME = "inference_model.json"
 DEFAULT_MODEL_FILENAME = "model.onnx"
 EXTERNAL_THRESHOLD_BYTES = 1024
 
 
-def save_inference_model(dirname, feed_var_names=None, target_vars=None, executor=None,
-                         main_program: Program | None = None, model_filename: str | None = None,
-                         params_filename: str | None = None, export_for_deployment=True,
-                         program_only=False, feeded_var_names=None) -> list[str]:
+def save_inference_model(
+    dirname,
+    feed_var_names=None,
+    target_vars=None,
+    executor=None,
+    main_program: Program | None = None,
+    model_filename: str | None = None,
+    params_filename: str | None = None,
+    export_for_deployment=True,
+    program_only=False,
+    feeded_var_names=None,
+) -> list[str]:
     """Paddle's ``fluid.io.save_inference_model`` (``feeded_var_names`` is the 1.x keyword).
 
     Returns the target names. Raises :class:`~paddlec.errors.PruneError` when the targets
@@ -56,14 +69,20 @@ def save_inference_model(dirname, feed_var_names=None, target_vars=None, executo
         fill_persistables(model.graph, global_scope())
     except ValueError as exc:
         raise PruneError(str(exc)) from None
-    _write(model, Path(dirname), report, "paddlec.fluid.Program", model_filename,
-           params_filename)
+    _write(
+        model, Path(dirname), report, "paddlec.fluid.Program", model_filename, params_filename
+    )
     return target_names
 
 
-def save_onnx_inference_model(model_path, feeds: Sequence[str], fetches: Sequence[str],
-                              dirname, model_filename: str | None = None,
-                              params_filename: str | None = None) -> dict:
+def save_onnx_inference_model(
+    model_path,
+    feeds: Sequence[str],
+    fetches: Sequence[str],
+    dirname,
+    model_filename: str | None = None,
+    params_filename: str | None = None,
+) -> dict:
     """The same for an ONNX training graph (``paddlec save TRAIN.onnx --feed ... --fetch``);
     returns the written manifest."""
     from ..compiler.frontends.onnx import find_onnx_file, load_onnx
@@ -80,24 +99,40 @@ def save_onnx_inference_model(model_path, feeds: Sequence[str], fetches: Sequenc
 def _finish(model: ir.Model, report: PruneReport) -> dict[str, int]:
     training = sorted({n.op_type for n in model.graph if n.domain == TRAIN_DOMAIN})
     if training:
-        raise PruneError(f"the targets {report.targets} depend on training-only ops "
-                         f"({', '.join(training)}); fetch forward values only")
+        raise PruneError(
+            f"the targets {report.targets} depend on training-only ops "
+            f"({', '.join(training)}); fetch forward values only"
+        )
     counts = to_inference_mode(model)
-    if not any(n.domain == TRAIN_DOMAIN for n in ir.traversal.RecursiveGraphIterator(model.graph)):
+    if not any(
+        n.domain == TRAIN_DOMAIN for n in ir.traversal.RecursiveGraphIterator(model.graph)
+    ):
         model.opset_imports.pop(TRAIN_DOMAIN, None)
     model.graph.name = "inference"
     return counts
 
 
 def _spec(value: ir.Value) -> dict:
-    dims = [] if value.shape is None else [
-        d if isinstance(d, int) else (d.value or "?") for d in value.shape]
-    return {"name": value.name, "dtype": value.dtype.numpy().name if value.dtype else None,
-            "shape": dims}
+    dims = (
+        []
+        if value.shape is None
+        else [d if isinstance(d, int) else (d.value or "?") for d in value.shape]
+    )
+    return {
+        "name": value.name,
+        "dtype": value.dtype.numpy().name if value.dtype else None,
+        "shape": dims,
+    }
 
 
-def _write(model: ir.Model, dirname: Path, report: PruneReport, source: str,
-           model_filename: str | None, params_filename: str | None) -> dict:
+def _write(
+    model: ir.Model,
+    dirname: Path,
+    report: PruneReport,
+    source: str,
+    model_filename: str | None,
+    params_filename: str | None,
+) -> dict:
     import onnx
 
     counts = _finish(model, report)
@@ -106,11 +141,15 @@ def _write(model: ir.Model, dirname: Path, report: PruneReport, source: str,
     external = _choose_external(proto, bool(params_filename))
     data_name = (params_filename or f"{model_name}.data") if external else None
     manifest = {
-        "format": "paddlec.inference_model", "format_version": 1, "source": source,
-        "model": model_name, "external_data": data_name,
+        "format": "paddlec.inference_model",
+        "format_version": 1,
+        "source": source,
+        "model": model_name,
+        "external_data": data_name,
         "feeds": [_spec(v) for v in model.graph.inputs],
         "fetches": [_spec(v) for v in model.graph.outputs],
-        "pruned": report.to_json(), "inference_mode": counts,
+        "pruned": report.to_json(),
+        "inference_mode": counts,
     }
     dirname.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dirname, prefix=".saving-") as staging:
@@ -139,15 +178,24 @@ def _choose_external(proto, all_weights: bool) -> list:
     chosen = []
     for tensor in proto.graph.initializer:
         size = len(tensor.raw_data)
-        floating = tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE,
-                                        onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16)
+        floating = tensor.data_type in (
+            onnx.TensorProto.FLOAT,
+            onnx.TensorProto.DOUBLE,
+            onnx.TensorProto.FLOAT16,
+            onnx.TensorProto.BFLOAT16,
+        )
         if size and (size >= EXTERNAL_THRESHOLD_BYTES or (all_weights and floating)):
             chosen.append(tensor)
     return chosen
 
 
-def load_inference_model(dirname, executor=None, model_filename: str | None = None,
-                         params_filename: str | None = None, pserver_endpoints=None):
+def load_inference_model(
+    dirname,
+    executor=None,
+    model_filename: str | None = None,
+    params_filename: str | None = None,
+    pserver_endpoints=None,
+):
     """``[program, feed_names, fetch_vars]`` for a saved folder; run it with
     ``executor.run(program, feed={...}, fetch_list=fetch_vars)``."""
     from ..compiler.frontends.onnx import find_onnx_file

@@ -8,7 +8,12 @@ import numpy as np
 import onnx_ir as ir
 
 from .framework import (
-    Parameter, Program, Variable, default_main_program, default_startup_program, to_ir_dtype,
+    Parameter,
+    Program,
+    Variable,
+    default_main_program,
+    default_startup_program,
+    to_ir_dtype,
     unique_name,
 )
 from .param_attr import ParamAttr
@@ -27,8 +32,9 @@ class LayerHelper:
         self.main: Program = default_main_program()
         self.startup: Program = default_startup_program()
 
-    def create_parameter(self, attr: ParamAttr, shape: Sequence[int], dtype, suffix: str,
-                         default_initializer) -> Parameter:
+    def create_parameter(
+        self, attr: ParamAttr, shape: Sequence[int], dtype, suffix: str, default_initializer
+    ) -> Parameter:
         """A trainable parameter; an existing one with the same name is shared."""
         from .initializer import Xavier
 
@@ -38,19 +44,27 @@ class LayerHelper:
         if block.has_var(name):
             param = block.var(name)
             if list(param.shape) != shape:
-                raise ValueError(f"parameter {name!r} is shared with shape {list(param.shape)}, "
-                                 f"but this layer needs {shape}")
+                raise ValueError(
+                    f"parameter {name!r} is shared with shape {list(param.shape)}, "
+                    f"but this layer needs {shape}"
+                )
             return param
-        param = self.main.add_persistable(name, shape, dtype, cls=Parameter,
-                                          trainable=attr.trainable,
-                                          learning_rate=attr.learning_rate,
-                                          regularizer=attr.regularizer)
+        param = self.main.add_persistable(
+            name,
+            shape,
+            dtype,
+            cls=Parameter,
+            trainable=attr.trainable,
+            learning_rate=attr.learning_rate,
+            regularizer=attr.regularizer,
+        )
         initializer = attr.initializer or default_initializer or Xavier()
         initializer.init(self.startup, name, shape, dtype)
         return param
 
-    def create_state(self, name: str | None, shape: Sequence[int], dtype, suffix: str,
-                     value: float) -> Variable:
+    def create_state(
+        self, name: str | None, shape: Sequence[int], dtype, suffix: str, value: float
+    ) -> Variable:
         """A non-trainable persistable (BN running statistics) starting at ``value``."""
         from .initializer import Constant
 
@@ -62,9 +76,16 @@ class LayerHelper:
     def const(self, array, dtype=None) -> ir.Value:
         return self.main.add_constant(np.asarray(array, dtype=dtype))
 
-    def append(self, op_type: str, inputs: Sequence, attributes: dict | None,
-               out_shapes: Sequence[Sequence[Dim] | None], out_dtypes: Sequence,
-               domain: str = "", stop_gradient: bool = False) -> list[Variable]:
+    def append(
+        self,
+        op_type: str,
+        inputs: Sequence,
+        attributes: dict | None,
+        out_shapes: Sequence[Sequence[Dim] | None],
+        out_dtypes: Sequence,
+        domain: str = "",
+        stop_gradient: bool = False,
+    ) -> list[Variable]:
         """Append one node; returns its outputs as new variables with the given shapes."""
         names = [unique_name.generate(f"{self.name}.tmp") for _ in out_shapes]
         node = self.main.append_node(op_type, inputs, attributes, outputs=names, domain=domain)

@@ -11,19 +11,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-
 from .backward import append_backward
 from .framework import (
-    TRAIN_DOMAIN, Parameter, Program, Variable, default_startup_program, unique_name,
+    TRAIN_DOMAIN,
+    Parameter,
+    Program,
+    Variable,
+    default_startup_program,
+    unique_name,
 )
 from .initializer import Constant
 
-__all__ = ["Optimizer", "SGD", "Momentum", "Adam", "SGDOptimizer", "MomentumOptimizer",
-           "AdamOptimizer"]
+__all__ = [
+    "Optimizer",
+    "SGD",
+    "Momentum",
+    "Adam",
+    "SGDOptimizer",
+    "MomentumOptimizer",
+    "AdamOptimizer",
+]
 
 
 class Optimizer:
-    """Base: subclasses define ``_update(param, grad)`` returning (op, inputs, attrs, states)."""
+    """Base: subclasses define ``_update(...)`` → (op, inputs, attrs, state variables)."""
 
     def __init__(self, learning_rate: float = 0.001, regularization=None, name=None) -> None:
         if not isinstance(learning_rate, (int, float)):
@@ -34,14 +45,20 @@ class Optimizer:
         self.regularization = regularization
         self._lr_var: Variable | None = None
 
-    def _persistable(self, program: Program, startup: Program, name: str, shape, dtype,
-                     value: float) -> Variable:
+    def _persistable(
+        self, program: Program, startup: Program, name: str, shape, dtype, value: float
+    ) -> Variable:
         var = program.add_persistable(name, shape, dtype)
         Constant(value).init(startup, name, shape, dtype)
         return var
 
-    def minimize(self, loss: Variable, startup_program: Program | None = None,
-                 parameter_list: Iterable | None = None, no_grad_set: Iterable | None = None):
+    def minimize(
+        self,
+        loss: Variable,
+        startup_program: Program | None = None,
+        parameter_list: Iterable | None = None,
+        no_grad_set: Iterable | None = None,
+    ):
         """Append backward and update nodes; returns ``(update_nodes, params_grads)``."""
         params_grads = append_backward(loss, parameter_list, no_grad_set)
         if not params_grads:
@@ -49,15 +66,22 @@ class Optimizer:
         program = loss.program
         startup = startup_program or default_startup_program()
         dtype = loss.dtype
-        self._lr_var = self._persistable(program, startup, unique_name.generate("learning_rate"),
-                                         [1], dtype, self._learning_rate)
+        self._lr_var = self._persistable(
+            program,
+            startup,
+            unique_name.generate("learning_rate"),
+            [1],
+            dtype,
+            self._learning_rate,
+        )
         nodes = []
         for param, grad in params_grads:
             nodes.append(self._append_update(program, startup, param, grad))
         return nodes, params_grads
 
-    def _append_update(self, program: Program, startup: Program, param: Parameter,
-                       grad: Variable):
+    def _append_update(
+        self, program: Program, startup: Program, param: Parameter, grad: Variable
+    ):
         op, inputs, attrs, states = self._update(program, startup, param, grad)
         attrs = {"lr_factor": float(param.optimize_attr["learning_rate"]), **attrs}
         targets = [param.name] + [s.name for s in states]
@@ -69,11 +93,13 @@ class Optimizer:
             program.append_node("Assign", [value], {"target": target}, domain=TRAIN_DOMAIN)
         return node
 
-    def _accumulator(self, program, startup, param: Parameter, kind: str, value: float,
-                     shape=None) -> Variable:
+    def _accumulator(
+        self, program, startup, param: Parameter, kind: str, value: float, shape=None
+    ) -> Variable:
         shape = list(param.shape) if shape is None else shape
-        return self._persistable(program, startup, f"{param.name}_{kind}_0", shape,
-                                 param.dtype, value)
+        return self._persistable(
+            program, startup, f"{param.name}_{kind}_0", shape, param.dtype, value
+        )
 
 
 class SGD(Optimizer):
@@ -86,8 +112,14 @@ class SGD(Optimizer):
 class Momentum(Optimizer):
     """``v = momentum * v + grad``; ``param -= lr * v`` (or the Nesterov variant)."""
 
-    def __init__(self, learning_rate: float, momentum: float, use_nesterov: bool = False,
-                 regularization=None, name=None) -> None:
+    def __init__(
+        self,
+        learning_rate: float,
+        momentum: float,
+        use_nesterov: bool = False,
+        regularization=None,
+        name=None,
+    ) -> None:
         super().__init__(learning_rate, regularization, name)
         self.momentum, self.use_nesterov = float(momentum), bool(use_nesterov)
 
@@ -100,9 +132,16 @@ class Momentum(Optimizer):
 class Adam(Optimizer):
     """Adam with Paddle's bias correction folded into the step size (see kernels.train)."""
 
-    def __init__(self, learning_rate: float = 0.001, beta1: float = 0.9, beta2: float = 0.999,
-                 epsilon: float = 1e-8, regularization=None, name=None,
-                 lazy_mode: bool = False) -> None:
+    def __init__(
+        self,
+        learning_rate: float = 0.001,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        epsilon: float = 1e-8,
+        regularization=None,
+        name=None,
+        lazy_mode: bool = False,
+    ) -> None:
         super().__init__(learning_rate, regularization, name)
         self.beta1, self.beta2, self.epsilon = float(beta1), float(beta2), float(epsilon)
 

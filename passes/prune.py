@@ -48,7 +48,11 @@ class PruneReport:
 
 
 def _op_name(node: ir.Node) -> str:
-    return f"{node.domain}::{node.op_type}" if node.domain not in ("", "ai.onnx") else node.op_type
+    return (
+        f"{node.domain}::{node.op_type}"
+        if node.domain not in ("", "ai.onnx")
+        else node.op_type
+    )
 
 
 def _owner(value: ir.Value) -> ir.Graph | None:
@@ -68,8 +72,9 @@ def _node_inputs(node: ir.Node) -> list[ir.Value]:
             continue
         for sub in graphs:
             for sub_node in ir.traversal.RecursiveGraphIterator(sub):
-                values += [v for v in sub_node.inputs
-                           if v is not None and _owner(v) is node.graph]
+                values += [
+                    v for v in sub_node.inputs if v is not None and _owner(v) is node.graph
+                ]
     return values
 
 
@@ -120,8 +125,10 @@ def prune(model: ir.Model, feeds: Sequence[str], targets: Sequence[str]) -> Prun
         unknown = [n for n in names if n not in values]
         if unknown:
             inputs = [v.name for v in graph.inputs]
-            raise PruneError(f"unknown {kind}(s) {unknown}: not a value of the graph "
-                             f"(graph inputs: {inputs})")
+            raise PruneError(
+                f"unknown {kind}(s) {unknown}: not a value of the graph "
+                f"(graph inputs: {inputs})"
+            )
     for name in feeds:
         if name in graph.initializers:
             raise PruneError(f"feed {name!r} is a weight (initializer), not a graph input")
@@ -157,16 +164,23 @@ def prune(model: ir.Model, feeds: Sequence[str], targets: Sequence[str]) -> Prun
             else:  # another graph input, or a value nothing defines
                 unfed[value.name].append(target)
     if unfed:
-        details = "; ".join(f"{name!r} (needed by {', '.join(repr(t) for t in ts)})"
-                            for name, ts in unfed.items())
-        raise PruneError(f"the targets depend on values that are neither fed nor weights: "
-                         f"{details}; add them to the feeds or choose other targets")
+        details = "; ".join(
+            f"{name!r} (needed by {', '.join(repr(t) for t in ts)})"
+            for name, ts in unfed.items()
+        )
+        raise PruneError(
+            f"the targets depend on values that are neither fed nor weights: "
+            f"{details}; add them to the feeds or choose other targets"
+        )
 
     report = PruneReport(feeds=[n for n in feeds if n in used_feeds], targets=targets)
     report.dropped_feeds = [n for n in feeds if n not in used_feeds]
     for name in report.dropped_feeds:
-        warnings.warn(f"feed {name!r} is not needed by any target; dropped from the inputs",
-                      PruneWarning, stacklevel=2)
+        warnings.warn(
+            f"feed {name!r} is not needed by any target; dropped from the inputs",
+            PruneWarning,
+            stacklevel=2,
+        )
     report.removed_outputs = [v.name for v in graph.outputs if v.name not in targets]
     graph.outputs.clear()
     graph.outputs.extend(feed_values.get(t) or values[t] for t in targets)

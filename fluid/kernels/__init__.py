@@ -35,6 +35,7 @@ def register(op_type: str, domain: str = "") -> Callable:
     def wrap(fn: Callable) -> Callable:
         FORWARD[(domain, op_type)] = fn
         return fn
+
     return wrap
 
 
@@ -42,6 +43,7 @@ def register_grad(op_type: str) -> Callable:
     def wrap(fn: Callable) -> Callable:
         GRADIENT[op_type] = fn
         return fn
+
     return wrap
 
 

@@ -45,16 +45,20 @@ def _sub_grad(ctx, inputs, outputs, douts):
 def _mul_grad(ctx, inputs, outputs, douts):
     a, b = inputs
     dy = douts[0]
-    return [unbroadcast(dy * b, a.shape) if ctx.need[0] else None,
-            unbroadcast(dy * a, b.shape) if ctx.need[1] else None]
+    return [
+        unbroadcast(dy * b, a.shape) if ctx.need[0] else None,
+        unbroadcast(dy * a, b.shape) if ctx.need[1] else None,
+    ]
 
 
 @register_grad("Div")
 def _div_grad(ctx, inputs, outputs, douts):
     a, b = inputs
     dy = douts[0]
-    return [unbroadcast(dy / b, a.shape) if ctx.need[0] else None,
-            unbroadcast(-dy * a / (b * b), b.shape) if ctx.need[1] else None]
+    return [
+        unbroadcast(dy / b, a.shape) if ctx.need[0] else None,
+        unbroadcast(-dy * a / (b * b), b.shape) if ctx.need[1] else None,
+    ]
 
 
 @register("MatMul")

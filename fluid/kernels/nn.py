@@ -38,8 +38,12 @@ def _windows(xp, kernel, strides, dilations, out_hw):
     cols = np.empty((n, c, kh, kw, oh, ow), dtype=xp.dtype)
     for i in range(kh):
         for j in range(kw):
-            cols[:, :, i, j] = xp[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                                  j * dw:j * dw + sw * (ow - 1) + 1:sw]
+            cols[:, :, i, j] = xp[
+                :,
+                :,
+                i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+            ]
     return cols
 
 
@@ -50,13 +54,17 @@ def _scatter_windows(cols, padded_shape, strides, dilations):
     out = np.zeros(padded_shape, dtype=cols.dtype)
     for i in range(kh):
         for j in range(kw):
-            out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
-                j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, :, i, j]
+            out[
+                :,
+                :,
+                i * dh : i * dh + sh * (oh - 1) + 1 : sh,
+                j * dw : j * dw + sw * (ow - 1) + 1 : sw,
+            ] += cols[:, :, i, j]
     return out
 
 
 def _unpad(xp, pads, shape):
-    return xp[:, :, pads[2][0]:pads[2][0] + shape[2], pads[3][0]:pads[3][0] + shape[3]]
+    return xp[:, :, pads[2][0] : pads[2][0] + shape[2], pads[3][0] : pads[3][0] + shape[3]]
 
 
 @register("Conv")
@@ -94,7 +102,7 @@ def _conv_grad(ctx, inputs, outputs, douts):
         grads[0] = _unpad(_scatter_windows(dcols, padded, strides, dilations), pads, x.shape)
     if len(inputs) > 2 and ctx.need[2]:
         grads[2] = douts[0].sum(axis=(0, 2, 3))
-    return grads[:len(inputs)]
+    return grads[: len(inputs)]
 
 
 def _pool_windows(ctx, x, fill):
@@ -116,7 +124,7 @@ def _max_pool_grad(ctx, inputs, outputs, douts):
     n, c, kh, kw, oh, ow = cols.shape
     flat = cols.reshape(n, c, kh * kw, oh, ow)
     first_max = np.argmax(flat, axis=2)  # ties: the first tap gets the gradient
-    routed = (np.arange(kh * kw).reshape(1, 1, -1, 1, 1) == first_max[:, :, None])
+    routed = np.arange(kh * kw).reshape(1, 1, -1, 1, 1) == first_max[:, :, None]
     dcols = (routed * douts[0][:, :, None]).reshape(cols.shape).astype(x.dtype)
     padded = (n, c) + tuple(x.shape[d] + sum(pads[d]) for d in (2, 3))
     return [_unpad(_scatter_windows(dcols, padded, strides, dilations), pads, x.shape)]
@@ -219,8 +227,11 @@ def _batch_norm_grad(ctx, inputs, outputs, douts):
         dxhat = dy * _channel(scale, x)
         if ctx.attr("training_mode", 0):
             count = x.size // x.shape[1]
-            dx = _channel(inv / count, x) * (count * dxhat - dxhat.sum(axis=axes, keepdims=True)
-                                             - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True))
+            dx = _channel(inv / count, x) * (
+                count * dxhat
+                - dxhat.sum(axis=axes, keepdims=True)
+                - xhat * (dxhat * xhat).sum(axis=axes, keepdims=True)
+            )
         else:
             dx = dxhat * _channel(inv, x)
     return [dx, dscale, dbias, None, None]

@@ -141,11 +141,15 @@ def _dtype(ctx):
 
 @register("RandomUniform")
 def _random_uniform(ctx):
-    values = _seeded(ctx).uniform(ctx.attr("low", 0.0), ctx.attr("high", 1.0), ctx.attr("shape"))
+    values = _seeded(ctx).uniform(
+        ctx.attr("low", 0.0), ctx.attr("high", 1.0), ctx.attr("shape")
+    )
     return (values.astype(_dtype(ctx)),)
 
 
 @register("RandomNormal")
 def _random_normal(ctx):
-    values = _seeded(ctx).normal(ctx.attr("mean", 0.0), ctx.attr("scale", 1.0), ctx.attr("shape"))
+    values = _seeded(ctx).normal(
+        ctx.attr("mean", 0.0), ctx.attr("scale", 1.0), ctx.attr("shape")
+    )
     return (values.astype(_dtype(ctx)),)

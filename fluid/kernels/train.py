@@ -73,11 +73,17 @@ def _adam(ctx, param, grad, lr, moment1, moment2, beta1_pow, beta2_pow):
     ``param -= lr_t * m1 / (sqrt(m2) + eps * sqrt(1 - b2^t))``; the powers then advance."""
     beta1, beta2 = ctx.attr("beta1", 0.9), ctx.attr("beta2", 0.999)
     eps = ctx.attr("epsilon", 1e-8)
-    lr_t = (lr.reshape(()) * ctx.attr("lr_factor", 1.0) * np.sqrt(1 - beta2_pow) /
-            (1 - beta1_pow))
+    lr_t = (
+        lr.reshape(()) * ctx.attr("lr_factor", 1.0) * np.sqrt(1 - beta2_pow) / (1 - beta1_pow)
+    )
     moment1 = beta1 * moment1 + (1 - beta1) * grad
     moment2 = beta2 * moment2 + (1 - beta2) * grad * grad
     param = param - lr_t * (moment1 / (np.sqrt(moment2) + eps * np.sqrt(1 - beta2_pow)))
     dtype = param.dtype
-    return (param.astype(dtype), moment1.astype(dtype), moment2.astype(dtype),
-            (beta1_pow * beta1).astype(beta1_pow.dtype), (beta2_pow * beta2).astype(beta2_pow.dtype))
+    return (
+        param.astype(dtype),
+        moment1.astype(dtype),
+        moment2.astype(dtype),
+        (beta1_pow * beta1).astype(beta1_pow.dtype),
+        (beta2_pow * beta2).astype(beta2_pow.dtype),
+    )

@@ -26,14 +26,18 @@ def cross_entropy(input, label, soft_label=False, ignore_index=-100) -> Variable
         (logp,) = helper.append("Log", [input], {}, [x_dims], [input.dtype])
         (prod,) = helper.append("Mul", [label, logp], {}, [x_dims], [input.dtype])
         axes = helper.const(np.array([-1], np.int64))
-        (total,) = helper.append("ReduceSum", [prod, axes], {"keepdims": 1}, [out_dims],
-                                 [input.dtype])
+        (total,) = helper.append(
+            "ReduceSum", [prod, axes], {"keepdims": 1}, [out_dims], [input.dtype]
+        )
         return helper.append("Neg", [total], {}, [out_dims], [input.dtype])[0]
     if len(dims(label)) != len(x_dims):
-        raise ValueError(f"cross_entropy: label {label.name!r} must have rank {len(x_dims)} "
-                         f"(shape [..., 1]), got shape {list(label.shape)}")
-    (picked,) = helper.append("GatherElements", [input, label], {"axis": len(x_dims) - 1},
-                              [out_dims], [input.dtype])
+        raise ValueError(
+            f"cross_entropy: label {label.name!r} must have rank {len(x_dims)} "
+            f"(shape [..., 1]), got shape {list(label.shape)}"
+        )
+    (picked,) = helper.append(
+        "GatherElements", [input, label], {"axis": len(x_dims) - 1}, [out_dims], [input.dtype]
+    )
     (logp,) = helper.append("Log", [picked], {}, [out_dims], [input.dtype])
     return helper.append("Neg", [logp], {}, [out_dims], [input.dtype])[0]
 
@@ -43,13 +47,33 @@ def accuracy(input, label, k=1, correct=None, total=None) -> Variable:
     helper = LayerHelper("accuracy")
     x_dims = dims(input)
     k_value = helper.const(np.array([k], np.int64))
-    _, indices = helper.append("TopK", [input, k_value], {"axis": -1}, [x_dims[:-1] + [k]] * 2,
-                               [input.dtype, "int64"], stop_gradient=True)
-    (hits,) = helper.append("Equal", [indices, label], {}, [x_dims[:-1] + [k]], ["bool"],
-                            stop_gradient=True)
-    (hits,) = helper.append("Cast", [hits], {"to": 1 if input.dtype == "float32" else 11},
-                            [x_dims[:-1] + [k]], [input.dtype], stop_gradient=True)
-    (best,) = helper.append("ReduceMax", [hits], {"axes": [-1], "keepdims": 0}, [x_dims[:-1]],
-                            [input.dtype], stop_gradient=True)
-    return helper.append("ReduceMean", [best], {"keepdims": 0}, [[]], [input.dtype],
-                         stop_gradient=True)[0]
+    _, indices = helper.append(
+        "TopK",
+        [input, k_value],
+        {"axis": -1},
+        [x_dims[:-1] + [k]] * 2,
+        [input.dtype, "int64"],
+        stop_gradient=True,
+    )
+    (hits,) = helper.append(
+        "Equal", [indices, label], {}, [x_dims[:-1] + [k]], ["bool"], stop_gradient=True
+    )
+    (hits,) = helper.append(
+        "Cast",
+        [hits],
+        {"to": 1 if input.dtype == "float32" else 11},
+        [x_dims[:-1] + [k]],
+        [input.dtype],
+        stop_gradient=True,
+    )
+    (best,) = helper.append(
+        "ReduceMax",
+        [hits],
+        {"axes": [-1], "keepdims": 0},
+        [x_dims[:-1]],
+        [input.dtype],
+        stop_gradient=True,
+    )
+    return helper.append(
+        "ReduceMean", [best], {"keepdims": 0}, [[]], [input.dtype], stop_gradient=True
+    )[0]

@@ -10,9 +10,22 @@ from ..framework import Variable, default_main_program
 from ..layer_helper import LayerHelper, dims
 
 __all__ = [
-    "elementwise_add", "elementwise_sub", "elementwise_mul", "elementwise_div", "matmul",
-    "scale", "mean", "reshape", "flatten", "concat", "relu", "sigmoid", "tanh", "softmax",
-    "fill_constant", "transpose",
+    "elementwise_add",
+    "elementwise_sub",
+    "elementwise_mul",
+    "elementwise_div",
+    "matmul",
+    "scale",
+    "mean",
+    "reshape",
+    "flatten",
+    "concat",
+    "relu",
+    "sigmoid",
+    "tanh",
+    "softmax",
+    "fill_constant",
+    "transpose",
 ]
 
 
@@ -135,7 +148,9 @@ def concat(input: Sequence[Variable], axis: int = 0, name=None) -> Variable:
     rank_axis = axis % len(out_dims)
     parts = [d[rank_axis] for d in all_dims]
     out_dims[rank_axis] = sum(parts) if all(isinstance(p, int) for p in parts) else None
-    return helper.append("Concat", list(input), {"axis": axis}, [out_dims], [input[0].dtype])[0]
+    return helper.append("Concat", list(input), {"axis": axis}, [out_dims], [input[0].dtype])[
+        0
+    ]
 
 
 def _unary(op: str, layer: str, x: Variable, attrs: dict | None = None, name=None) -> Variable:
@@ -159,8 +174,9 @@ def softmax(input, use_cudnn=False, name=None, axis=-1) -> Variable:
     return _unary("Softmax", "softmax", input, {"axis": axis}, name=name)
 
 
-def fill_constant(shape, dtype, value, force_cpu=False, out=None, name=None,
-                  block=None) -> Variable:
+def fill_constant(
+    shape, dtype, value, force_cpu=False, out=None, name=None, block=None
+) -> Variable:
     """A constant tensor (an initializer of the graph, so it is folded into saved models)."""
     program = block.program if block is not None else default_main_program()
     const = program.add_constant(np.full(shape, value, dtype=np.dtype(dtype)), prefix="fill")

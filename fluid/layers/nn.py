@@ -30,8 +30,9 @@ def _add_bias(helper: LayerHelper, out: Variable, bias_attr, size: int) -> Varia
     return helper.append("Add", [out, bias], {}, [dims(out)], [out.dtype])[0]
 
 
-def fc(input, size, num_flatten_dims=1, param_attr=None, bias_attr=None, act=None,
-       name=None) -> Variable:
+def fc(
+    input, size, num_flatten_dims=1, param_attr=None, bias_attr=None, act=None, name=None
+) -> Variable:
     """``act(flatten(input) @ W + b)``: dims after ``num_flatten_dims`` are flattened into
     one, the leading dims are kept. A list of inputs gets one weight each, summed."""
     helper = LayerHelper("fc", name)
@@ -45,8 +46,9 @@ def fc(input, size, num_flatten_dims=1, param_attr=None, bias_attr=None, act=Non
         if not all(isinstance(d, int) for d in tail):
             raise ValueError(f"fc: dims {k}: of {x.name!r} must be known, got {x.shape}")
         width = int(np.prod(tail))
-        weight = helper.create_parameter(to_param_attr(attr), [width, size], x.dtype, "w",
-                                         init.Xavier())
+        weight = helper.create_parameter(
+            to_param_attr(attr), [width, size], x.dtype, "w", init.Xavier()
+        )
         if len(x_dims) != k + 1:
             shape = helper.const(np.array([0] * k + [width], np.int64))
             x = helper.append("Reshape", [x, shape], {}, [x_dims[:k] + [width]], [x.dtype])[0]
@@ -64,7 +66,9 @@ def _conv_pads(padding, kernel, stride, dilation, in_hw) -> list[int]:
         if mode == "VALID":
             return [0, 0, 0, 0]
         if mode != "SAME":
-            raise ValueError(f"padding must be 'SAME', 'VALID', an int or a list, got {padding!r}")
+            raise ValueError(
+                f"padding must be 'SAME', 'VALID', an int or a list, got {padding!r}"
+            )
         if not all(isinstance(d, int) for d in in_hw):
             raise ValueError("padding='SAME' needs static spatial dims")
         pads = []
@@ -89,9 +93,21 @@ def _out_size(size, k, s, d, pad_sum, ceil=False):
     return (-(-span // s) if ceil else span // s) + 1
 
 
-def conv2d(input, num_filters, filter_size, stride=1, padding=0, dilation=1, groups=None,
-           param_attr=None, bias_attr=None, use_cudnn=True, act=None, name=None,
-           data_format="NCHW") -> Variable:
+def conv2d(
+    input,
+    num_filters,
+    filter_size,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups=None,
+    param_attr=None,
+    bias_attr=None,
+    use_cudnn=True,
+    act=None,
+    name=None,
+    data_format="NCHW",
+) -> Variable:
     """2-D convolution, NCHW; filters ``[num_filters, C / groups, kh, kw]``."""
     if data_format != "NCHW":
         raise ValueError("conv2d: only data_format='NCHW' is supported")
@@ -100,30 +116,57 @@ def conv2d(input, num_filters, filter_size, stride=1, padding=0, dilation=1, gro
     n, channels, height, width = dims(input)
     if not isinstance(channels, int) or channels % groups:
         raise ValueError(f"conv2d: channels {channels} must be known and divisible by groups")
-    kernel, stride, dilation = (_pair(filter_size, "filter_size"), _pair(stride, "stride"),
-                                _pair(dilation, "dilation"))
+    kernel, stride, dilation = (
+        _pair(filter_size, "filter_size"),
+        _pair(stride, "stride"),
+        _pair(dilation, "dilation"),
+    )
     pads = _conv_pads(padding, kernel, stride, dilation, [height, width])
     std = (2.0 / (kernel[0] * kernel[1] * channels)) ** 0.5
-    weight = helper.create_parameter(to_param_attr(param_attr),
-                                     [num_filters, channels // groups] + kernel, input.dtype,
-                                     "w", init.Normal(0.0, std))
+    weight = helper.create_parameter(
+        to_param_attr(param_attr),
+        [num_filters, channels // groups] + kernel,
+        input.dtype,
+        "w",
+        init.Normal(0.0, std),
+    )
     inputs = [input, weight]
     attr = to_param_attr(bias_attr)
     if attr is not None:
-        inputs.append(helper.create_parameter(attr, [num_filters], input.dtype, "b",
-                                              init.Constant(0.0)))
-    out_hw = [_out_size(size, k, s, d, pads[i] + pads[i + 2])
-              for i, (size, k, s, d) in enumerate(zip([height, width], kernel, stride, dilation))]
-    attrs = {"kernel_shape": kernel, "strides": stride, "dilations": dilation, "pads": pads,
-             "group": groups}
+        inputs.append(
+            helper.create_parameter(attr, [num_filters], input.dtype, "b", init.Constant(0.0))
+        )
+    out_hw = [
+        _out_size(size, k, s, d, pads[i] + pads[i + 2])
+        for i, (size, k, s, d) in enumerate(zip([height, width], kernel, stride, dilation))
+    ]
+    attrs = {
+        "kernel_shape": kernel,
+        "strides": stride,
+        "dilations": dilation,
+        "pads": pads,
+        "group": groups,
+    }
     (out,) = helper.append("Conv", inputs, attrs, [[n, num_filters] + out_hw], [input.dtype])
     return helper.append_act(out, act)
 
 
-def batch_norm(input, act=None, is_test=False, momentum=0.9, epsilon=1e-05, param_attr=None,
-               bias_attr=None, data_layout="NCHW", in_place=False, name=None,
-               moving_mean_name=None, moving_variance_name=None,
-               do_model_average_for_mean_and_var=False, use_global_stats=False) -> Variable:
+def batch_norm(
+    input,
+    act=None,
+    is_test=False,
+    momentum=0.9,
+    epsilon=1e-05,
+    param_attr=None,
+    bias_attr=None,
+    data_layout="NCHW",
+    in_place=False,
+    name=None,
+    moving_mean_name=None,
+    moving_variance_name=None,
+    do_model_average_for_mean_and_var=False,
+    use_global_stats=False,
+) -> Variable:
     """Batch normalization over dim 1. In training mode the batch statistics normalize and
     the running statistics are updated (``running = running * momentum + batch * (1 -
     momentum)``) through ``paddlec.train::Assign``; in test mode the running ones are used."""
@@ -132,28 +175,50 @@ def batch_norm(input, act=None, is_test=False, momentum=0.9, epsilon=1e-05, para
     helper = LayerHelper("batch_norm", name)
     x_dims = dims(input)
     channels = x_dims[1]
-    scale = helper.create_parameter(to_param_attr(param_attr), [channels], input.dtype, "w",
-                                    init.Constant(1.0))
-    bias = helper.create_parameter(to_param_attr(bias_attr), [channels], input.dtype, "b",
-                                   init.Constant(0.0))
+    scale = helper.create_parameter(
+        to_param_attr(param_attr), [channels], input.dtype, "w", init.Constant(1.0)
+    )
+    bias = helper.create_parameter(
+        to_param_attr(bias_attr), [channels], input.dtype, "b", init.Constant(0.0)
+    )
     mean = helper.create_state(moving_mean_name, [channels], input.dtype, "w", 0.0)
     variance = helper.create_state(moving_variance_name, [channels], input.dtype, "w", 1.0)
     training = not (is_test or use_global_stats)
-    attrs = {"epsilon": float(epsilon), "momentum": float(momentum),
-             "training_mode": int(training)}
+    attrs = {
+        "epsilon": float(epsilon),
+        "momentum": float(momentum),
+        "training_mode": int(training),
+    }
     shapes = [x_dims, [channels], [channels]] if training else [x_dims]
-    outs = helper.append("BatchNormalization", [input, scale, bias, mean, variance], attrs,
-                         shapes, [input.dtype] * len(shapes))
+    outs = helper.append(
+        "BatchNormalization",
+        [input, scale, bias, mean, variance],
+        attrs,
+        shapes,
+        [input.dtype] * len(shapes),
+    )
     if training:
         for state, new in ((mean, outs[1]), (variance, outs[2])):
             new.stop_gradient = True
-            helper.main.append_node("Assign", [new], {"target": state.name}, domain=TRAIN_DOMAIN)
+            helper.main.append_node(
+                "Assign", [new], {"target": state.name}, domain=TRAIN_DOMAIN
+            )
     return helper.append_act(outs[0], act)
 
 
-def pool2d(input, pool_size=-1, pool_type="max", pool_stride=1, pool_padding=0,
-           global_pooling=False, use_cudnn=True, ceil_mode=False, name=None, exclusive=True,
-           data_format="NCHW") -> Variable:
+def pool2d(
+    input,
+    pool_size=-1,
+    pool_type="max",
+    pool_stride=1,
+    pool_padding=0,
+    global_pooling=False,
+    use_cudnn=True,
+    ceil_mode=False,
+    name=None,
+    exclusive=True,
+    data_format="NCHW",
+) -> Variable:
     """Max or average pooling, NCHW; ``exclusive`` averages over real (unpadded) elements."""
     if pool_type not in ("max", "avg"):
         raise ValueError(f"pool2d: pool_type must be 'max' or 'avg', got {pool_type!r}")
@@ -164,17 +229,30 @@ def pool2d(input, pool_size=-1, pool_type="max", pool_stride=1, pool_padding=0,
         return helper.append(op, [input], {}, [[n, c, 1, 1]], [input.dtype])[0]
     kernel, stride = _pair(pool_size, "pool_size"), _pair(pool_stride, "pool_stride")
     pads = _conv_pads(pool_padding, kernel, stride, [1, 1], [height, width])
-    attrs = {"kernel_shape": kernel, "strides": stride, "pads": pads, "ceil_mode": int(ceil_mode)}
+    attrs = {
+        "kernel_shape": kernel,
+        "strides": stride,
+        "pads": pads,
+        "ceil_mode": int(ceil_mode),
+    }
     if pool_type == "avg":
         attrs["count_include_pad"] = int(not exclusive)
-    out_hw = [_out_size(size, k, s, 1, pads[i] + pads[i + 2], ceil_mode)
-              for i, (size, k, s) in enumerate(zip([height, width], kernel, stride))]
+    out_hw = [
+        _out_size(size, k, s, 1, pads[i] + pads[i + 2], ceil_mode)
+        for i, (size, k, s) in enumerate(zip([height, width], kernel, stride))
+    ]
     op = "MaxPool" if pool_type == "max" else "AveragePool"
     return helper.append(op, [input], attrs, [[n, c] + out_hw], [input.dtype])[0]
 
 
-def dropout(x, dropout_prob, is_test=False, seed=None, name=None,
-            dropout_implementation="downgrade_in_infer") -> Variable:
+def dropout(
+    x,
+    dropout_prob,
+    is_test=False,
+    seed=None,
+    name=None,
+    dropout_implementation="downgrade_in_infer",
+) -> Variable:
     """Paddle's two dropouts on top of ONNX ``Dropout`` (which scales by 1/(1-p) in training):
     ``upscale_in_train`` is exactly ONNX; ``downgrade_in_infer`` (the 1.x default) is
     ``Dropout(x) * (1 - p)``: ``x * mask`` in training and ``x * (1 - p)`` in inference.
@@ -188,8 +266,9 @@ def dropout(x, dropout_prob, is_test=False, seed=None, name=None,
         ratio = helper.const(np.array(dropout_prob, dtype=x.dtype))
         training = helper.const(np.array(True))
         attrs = {"seed": int(seed)} if seed is not None else {}
-        out, mask = helper.append("Dropout", [x, ratio, training], attrs, [x_dims, x_dims],
-                                  [x.dtype, "bool"])
+        out, mask = helper.append(
+            "Dropout", [x, ratio, training], attrs, [x_dims, x_dims], [x.dtype, "bool"]
+        )
         mask.stop_gradient = True
     if dropout_implementation == "downgrade_in_infer":
         keep = helper.const(np.array(1.0 - dropout_prob, dtype=x.dtype))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from paddlec import fluid
 
 
@@ -27,8 +26,11 @@ class Fresh:
 @pytest.fixture
 def fresh():
     env = Fresh()
-    with fluid.program_guard(env.main, env.startup), fluid.unique_name.guard(), \
-            fluid.scope_guard(env.scope):
+    with (
+        fluid.program_guard(env.main, env.startup),
+        fluid.unique_name.guard(),
+        fluid.scope_guard(env.scope),
+    ):
         yield env
 
 

@@ -10,7 +10,6 @@ import onnx
 import onnx_ir as ir
 import pytest
 from onnx import TensorProto, helper
-
 from paddlec import fluid
 from paddlec.errors import PaddlecError, PruneError
 from paddlec.fluid import layers
@@ -77,18 +76,35 @@ def test_data_feeder_stacks_and_reshapes(fresh):
     assert layers.data("old", [5]).shape == (-1, 5)
 
 
-@pytest.mark.parametrize("initializer,check", [
-    (fluid.initializer.Constant(0.5), lambda w: np.all(w == 0.5)),
-    (fluid.initializer.Uniform(-0.2, 0.1), lambda w: w.min() >= -0.2 and w.max() <= 0.1
-     and w.std() > 0.05),
-    (fluid.initializer.Normal(1.0, 0.1), lambda w: abs(w.mean() - 1) < 0.02
-     and abs(w.std() - 0.1) < 0.02),
-    (fluid.initializer.TruncatedNormal(0.0, 1.0), lambda w: np.abs(w).max() <= 2.0
-     and w.std() > 0.7),
-    (fluid.initializer.Xavier(), lambda w: np.abs(w).max() <= np.sqrt(6 / 300)
-     and np.abs(w).max() > 0.9 * np.sqrt(6 / 300)),
-    (fluid.initializer.MSRA(uniform=False), lambda w: abs(w.std() - np.sqrt(2 / 200)) < 0.01),
-])
+@pytest.mark.parametrize(
+    "initializer,check",
+    [
+        (fluid.initializer.Constant(0.5), lambda w: np.all(w == 0.5)),
+        (
+            fluid.initializer.Uniform(-0.2, 0.1),
+            lambda w: w.min() >= -0.2 and w.max() <= 0.1 and w.std() > 0.05,
+        ),
+        (
+            fluid.initializer.Normal(1.0, 0.1),
+            lambda w: abs(w.mean() - 1) < 0.02 and abs(w.std() - 0.1) < 0.02,
+        ),
+        (
+            fluid.initializer.TruncatedNormal(0.0, 1.0),
+            lambda w: np.abs(w).max() <= 2.0 and w.std() > 0.7,
+        ),
+        (
+            fluid.initializer.Xavier(),
+            lambda w: (
+                np.abs(w).max() <= np.sqrt(6 / 300)
+                and np.abs(w).max() > 0.9 * np.sqrt(6 / 300)
+            ),
+        ),
+        (
+            fluid.initializer.MSRA(uniform=False),
+            lambda w: abs(w.std() - np.sqrt(2 / 200)) < 0.01,
+        ),
+    ],
+)
 def test_initializers(fresh, initializer, check):
     x = fluid.data("x", [None, 200], "float32")
     layers.fc(x, 100, param_attr=fluid.ParamAttr(name="w", initializer=initializer))
@@ -125,18 +141,27 @@ def test_save_with_custom_file_names_and_load(fresh, tmp_path):
     image, label, predict, loss = small_net()
     fresh.init()
     (tmp_path / "keep.txt").write_text("not ours")
-    names = fluid.io.save_inference_model(tmp_path, feeded_var_names=["image"],
-                                          target_vars=predict, executor=fresh.exe,
-                                          model_filename="inference.onnx",
-                                          params_filename="weights.bin")
+    names = fluid.io.save_inference_model(
+        tmp_path,
+        feeded_var_names=["image"],
+        target_vars=predict,
+        executor=fresh.exe,
+        model_filename="inference.onnx",
+        params_filename="weights.bin",
+    )
     assert names == [predict.name]
-    assert sorted(p.name for p in tmp_path.iterdir()) == \
-        ["inference.onnx", "inference_model.json", "keep.txt", "weights.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "inference.onnx",
+        "inference_model.json",
+        "keep.txt",
+        "weights.bin",
+    ]
     manifest = json.loads((tmp_path / "inference_model.json").read_text())
     assert manifest["model"] == "inference.onnx" and manifest["external_data"] == "weights.bin"
     onnx.checker.check_model(str(tmp_path / "inference.onnx"), full_check=True)
-    program, feeds, fetches = fluid.io.load_inference_model(tmp_path, fresh.exe,
-                                                            model_filename="inference.onnx")
+    program, feeds, fetches = fluid.io.load_inference_model(
+        tmp_path, fresh.exe, model_filename="inference.onnx"
+    )
     x = np.random.default_rng(0).standard_normal((3, 2, 6, 6)).astype(np.float32)
     test_program = fresh.main.clone(for_test=True)
     (want,) = fresh.run(test_program, feed={"image": x}, fetch_list=[predict])
@@ -153,15 +178,24 @@ def test_save_before_startup_is_an_error(fresh, tmp_path):
 
 def test_inference_mode_refuses_a_graph_that_reads_the_dropout_mask():
     graph = helper.make_graph(
-        [helper.make_node("Dropout", ["x", "r", "t"], ["y", "mask"]),
-         helper.make_node("Cast", ["mask"], ["m"], to=TensorProto.FLOAT)],
-        "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
-        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2]),
-         helper.make_tensor_value_info("m", TensorProto.FLOAT, [2])],
-        [helper.make_tensor("r", TensorProto.FLOAT, [], [0.5]),
-         helper.make_tensor("t", TensorProto.BOOL, [], [True])])
+        [
+            helper.make_node("Dropout", ["x", "r", "t"], ["y", "mask"]),
+            helper.make_node("Cast", ["mask"], ["m"], to=TensorProto.FLOAT),
+        ],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2])],
+        [
+            helper.make_tensor_value_info("y", TensorProto.FLOAT, [2]),
+            helper.make_tensor_value_info("m", TensorProto.FLOAT, [2]),
+        ],
+        [
+            helper.make_tensor("r", TensorProto.FLOAT, [], [0.5]),
+            helper.make_tensor("t", TensorProto.BOOL, [], [True]),
+        ],
+    )
     model = ir.serde.deserialize_model(
-        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    )
     with pytest.raises(InferenceModeError, match="dropout mask 'mask' is still used by Cast"):
         to_inference_mode(model)
     model.graph.outputs.pop()

@@ -6,33 +6,54 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _helpers import ort_run
-
 from paddlec import fluid
 from paddlec.fluid import layers
 from paddlec.passes.prune import prune
 
 BUILDERS = {
     "fc_3d": (lambda x: layers.fc(x, size=5, num_flatten_dims=2, act="relu"), (2, 3, 8, 8)),
-    "conv_groups": (lambda x: layers.conv2d(x, 6, 3, stride=2, padding=1, groups=3), (2, 3, 8, 8)),
-    "conv_dilated": (lambda x: layers.conv2d(x, 4, [3, 2], dilation=2, padding=[2, 1, 0, 1],
-                                             act="tanh"), (2, 3, 8, 8)),
+    "conv_groups": (
+        lambda x: layers.conv2d(x, 6, 3, stride=2, padding=1, groups=3),
+        (2, 3, 8, 8),
+    ),
+    "conv_dilated": (
+        lambda x: layers.conv2d(x, 4, [3, 2], dilation=2, padding=[2, 1, 0, 1], act="tanh"),
+        (2, 3, 8, 8),
+    ),
     "conv_same": (lambda x: layers.conv2d(x, 4, 3, stride=2, padding="SAME"), (2, 3, 8, 8)),
     "bn_test": (lambda x: layers.batch_norm(x, is_test=True, act="relu"), (2, 3, 8, 8)),
     "max_pool": (lambda x: layers.pool2d(x, 3, "max", 2, 1), (2, 3, 8, 8)),
     "max_pool_ceil": (lambda x: layers.pool2d(x, 3, "max", 2, ceil_mode=True), (2, 3, 8, 8)),
     "avg_pool": (lambda x: layers.pool2d(x, 3, "avg", 2, 1), (2, 3, 8, 8)),
-    "avg_pool_incl": (lambda x: layers.pool2d(x, 3, "avg", 2, 1, exclusive=False), (2, 3, 8, 8)),
-    "global_pools": (lambda x: layers.concat(
-        [layers.pool2d(x, pool_type="max", global_pooling=True),
-         layers.pool2d(x, pool_type="avg", global_pooling=True)], axis=1), (2, 3, 8, 8)),
+    "avg_pool_incl": (
+        lambda x: layers.pool2d(x, 3, "avg", 2, 1, exclusive=False),
+        (2, 3, 8, 8),
+    ),
+    "global_pools": (
+        lambda x: layers.concat(
+            [
+                layers.pool2d(x, pool_type="max", global_pooling=True),
+                layers.pool2d(x, pool_type="avg", global_pooling=True),
+            ],
+            axis=1,
+        ),
+        (2, 3, 8, 8),
+    ),
     "dropout_test": (lambda x: layers.dropout(x, 0.25, is_test=True), (2, 3, 8, 8)),
-    "activations": (lambda x: layers.softmax(layers.sigmoid(x) + layers.tanh(x), axis=1),
-                    (2, 3, 8, 8)),
+    "activations": (
+        lambda x: layers.softmax(layers.sigmoid(x) + layers.tanh(x), axis=1),
+        (2, 3, 8, 8),
+    ),
     "shapes": (lambda x: layers.flatten(layers.reshape(x, [0, -1, 4]), axis=2), (2, 3, 8, 8)),
-    "elementwise": (lambda x: layers.elementwise_div(
-        layers.elementwise_sub(x, layers.scale(x, 2.0, 1.0, bias_after_scale=False)),
-        layers.elementwise_add(layers.elementwise_mul(x, x), layers.fill_constant([3], "float32", 2.0),
-                               axis=1)), (2, 3, 8, 8)),
+    "elementwise": (
+        lambda x: layers.elementwise_div(
+            layers.elementwise_sub(x, layers.scale(x, 2.0, 1.0, bias_after_scale=False)),
+            layers.elementwise_add(
+                layers.elementwise_mul(x, x), layers.fill_constant([3], "float32", 2.0), axis=1
+            ),
+        ),
+        (2, 3, 8, 8),
+    ),
     "matmul": (lambda x: layers.matmul(x, x, transpose_y=True, alpha=0.5), (2, 3, 8, 8)),
 }
 
@@ -56,8 +77,11 @@ def test_training_mode_batch_norm_matches_reference_evaluator(fresh):
     x = fluid.data("x", [None, 3, 4, 4], "float32")
     y = layers.batch_norm(x, momentum=0.8, moving_mean_name="bn_mean")
     fresh.init()
-    feed = {"x": (np.random.default_rng(0).standard_normal((5, 3, 4, 4)) * 3 + 2)
-            .astype(np.float32)}
+    feed = {
+        "x": (np.random.default_rng(0).standard_normal((5, 3, 4, 4)) * 3 + 2).astype(
+            np.float32
+        )
+    }
     mean_name = "bn_mean"
     model = fresh.main.to_model(fresh.scope)
     bn = next(n for n in model.graph if n.op_type == "BatchNormalization")

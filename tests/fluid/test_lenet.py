@@ -11,7 +11,6 @@ import numpy as np
 import onnx
 import onnx_ir as ir
 from _helpers import ort_run
-
 from paddlec import fluid, runtime
 from paddlec.compiler import compile_model
 from paddlec.fluid import layers
@@ -37,7 +36,9 @@ def make_dataset(count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     images = np.empty((count, 1, 28, 28), np.float32)
     for i, cls in enumerate(labels):
         shift = rng.integers(-3, 4, 2)
-        images[i, 0] = np.roll(patterns[cls], shift, axis=(0, 1)) + rng.normal(0, 0.7, (28, 28))
+        images[i, 0] = np.roll(patterns[cls], shift, axis=(0, 1)) + rng.normal(
+            0, 0.7, (28, 28)
+        )
     return images, labels.reshape(-1, 1).astype(np.int64)
 
 
@@ -68,24 +69,36 @@ def test_lenet_trains_saves_and_compiles(fresh, tmp_path):
     losses = []
     for step in range(STEPS):
         start = (step * BATCH) % (len(train_x) - BATCH)
-        feed = {"image": train_x[start:start + BATCH], "label": train_y[start:start + BATCH]}
+        feed = {
+            "image": train_x[start : start + BATCH],
+            "label": train_y[start : start + BATCH],
+        }
         losses.append(float(fresh.run(feed=feed, fetch_list=[loss])[0]))
-    probs, test_accuracy = fresh.run(test_program, feed={"image": test_x, "label": test_y},
-                                     fetch_list=[predict, accuracy])
+    probs, test_accuracy = fresh.run(
+        test_program, feed={"image": test_x, "label": test_y}, fetch_list=[predict, accuracy]
+    )
     assert np.mean(losses[-10:]) < np.mean(losses[:10]) / 5
     assert test_accuracy >= 0.95, test_accuracy
     assert np.isclose(test_accuracy, (probs.argmax(1) == test_y[:, 0]).mean())
 
-    fluid.io.save_inference_model(tmp_path / "model", ["image"], [predict], fresh.exe,
-                                  main_program=fresh.main)
+    fluid.io.save_inference_model(
+        tmp_path / "model", ["image"], [predict], fresh.exe, main_program=fresh.main
+    )
     saved = onnx.load(str(tmp_path / "model" / "model.onnx"))
     onnx.checker.check_model(saved, full_check=True)
     assert [i.name for i in saved.graph.input] == ["image"]
     assert [o.name for o in saved.graph.output] == [predict.name]
     ops = {(n.domain, n.op_type) for n in saved.graph.node}
-    assert not {d for d, _ in ops} - {""}, ops                      # no paddlec.train ops
-    assert not {op for _, op in ops} & {"Dropout", "GatherElements", "Log", "Neg",
-                                        "ReduceMean", "TopK", "Equal"}, ops
+    assert not {d for d, _ in ops} - {""}, ops  # no paddlec.train ops
+    assert not {op for _, op in ops} & {
+        "Dropout",
+        "GatherElements",
+        "Log",
+        "Neg",
+        "ReduceMean",
+        "TopK",
+        "Equal",
+    }, ops
     manifest = json.loads((tmp_path / "model" / "inference_model.json").read_text())
     assert manifest["pruned"]["removed_inputs"] == ["label"]
     assert manifest["inference_mode"] == {"dropout_removed": 1, "batch_norm_to_inference": 2}
@@ -105,5 +118,7 @@ def test_lenet_trains_saves_and_compiles(fresh, tmp_path):
     (want,) = fresh.run(test_program, feed={"image": batch}, fetch_list=[predict])
     got = runtime.load(tmp_path / "artifact").run({"image": batch})[predict.name]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
-    onnxruntime_out = ort_run(tmp_path / "model" / "model.onnx", {"image": batch})[predict.name]
+    onnxruntime_out = ort_run(tmp_path / "model" / "model.onnx", {"image": batch})[
+        predict.name
+    ]
     np.testing.assert_allclose(onnxruntime_out, want, rtol=1e-5, atol=1e-5)

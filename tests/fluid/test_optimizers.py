@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from paddlec import fluid
 from paddlec.fluid import layers
 
@@ -36,7 +35,9 @@ def test_sgd(fresh):
 
 @pytest.mark.parametrize("nesterov", [False, True])
 def test_momentum(fresh, nesterov):
-    _, pairs, feed = setup_step(fresh, fluid.optimizer.Momentum(0.1, 0.9, use_nesterov=nesterov))
+    _, pairs, feed = setup_step(
+        fresh, fluid.optimizer.Momentum(0.1, 0.9, use_nesterov=nesterov)
+    )
     velocity = {p.name: 0.0 for p, _ in pairs}
     for _ in range(2):
         before, grads, after = step(fresh, pairs, feed)
@@ -56,10 +57,14 @@ def test_adam_two_steps(fresh):
         for name, g in grads.items():
             m1[name] = b1 * m1[name] + (1 - b1) * g
             m2[name] = b2 * m2[name] + (1 - b2) * g * g
-            lr_t = lr * np.sqrt(1 - b2 ** t) / (1 - b1 ** t)
-            want = before[name] - lr_t * m1[name] / (np.sqrt(m2[name]) + eps * np.sqrt(1 - b2 ** t))
+            lr_t = lr * np.sqrt(1 - b2**t) / (1 - b1**t)
+            want = before[name] - lr_t * m1[name] / (
+                np.sqrt(m2[name]) + eps * np.sqrt(1 - b2**t)
+            )
             np.testing.assert_allclose(after[name], want, rtol=1e-10)
-            np.testing.assert_allclose(fresh.scope.get(f"{name}_beta1_pow_acc_0"), [b1 ** (t + 1)])
+            np.testing.assert_allclose(
+                fresh.scope.get(f"{name}_beta1_pow_acc_0"), [b1 ** (t + 1)]
+            )
 
 
 def test_learning_rate_lives_in_the_scope(fresh):
@@ -74,8 +79,9 @@ def test_learning_rate_lives_in_the_scope(fresh):
 def test_param_attr_learning_rate_and_trainable(fresh):
     x = fluid.data("x", [None, 3], "float64")
     hidden = layers.fc(x, 4, param_attr=fluid.ParamAttr(name="frozen", trainable=False))
-    out = layers.fc(hidden, 1, param_attr=fluid.ParamAttr(name="slow", learning_rate=0.5),
-                    bias_attr=False)
+    out = layers.fc(
+        hidden, 1, param_attr=fluid.ParamAttr(name="slow", learning_rate=0.5), bias_attr=False
+    )
     _, pairs = fluid.optimizer.SGD(0.2).minimize(layers.mean(out))
     assert sorted(p.name for p, _ in pairs) == ["fc_0.b_0", "slow"]
     fresh.init()

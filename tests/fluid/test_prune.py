@@ -10,7 +10,6 @@ import onnx_ir as ir
 import pytest
 from _helpers import ort_run
 from onnx import TensorProto, helper
-
 from paddlec.errors import PruneError
 from paddlec.passes.prune import PrunePass, PruneWarning, prune
 
@@ -32,9 +31,13 @@ def training_like_graph() -> onnx.ModelProto:
         helper.make_node("ReduceMean", ["sq"], ["loss"], keepdims=0),
         helper.make_node("Neg", ["unused"], ["unused_neg"]),
     ]
-    inputs = [helper.make_tensor_value_info(n, F, ["N", 4]) for n in ("x", "y", "label", "unused")]
-    outputs = [helper.make_tensor_value_info("loss", F, []),
-               helper.make_tensor_value_info("unused_neg", F, ["N", 4])]
+    inputs = [
+        helper.make_tensor_value_info(n, F, ["N", 4]) for n in ("x", "y", "label", "unused")
+    ]
+    outputs = [
+        helper.make_tensor_value_info("loss", F, []),
+        helper.make_tensor_value_info("unused_neg", F, ["N", 4]),
+    ]
     graph = helper.make_graph(nodes, "train", inputs, outputs, [w])
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
@@ -77,8 +80,11 @@ def test_feed_not_needed_is_dropped_with_a_warning():
     assert sorted(report.removed_inputs) == ["label", "unused"]
     assert report.removed_ops == {"Tanh": 1, "Sub": 1, "Mul": 1, "ReduceMean": 1, "Neg": 1}
     values = feed("x", "y")
-    np.testing.assert_allclose(ort_run(proto.SerializeToString(), values)["t1"],
-                               full_outputs(["t1"], values)["t1"], rtol=1e-6)
+    np.testing.assert_allclose(
+        ort_run(proto.SerializeToString(), values)["t1"],
+        full_outputs(["t1"], values)["t1"],
+        rtol=1e-6,
+    )
 
 
 def test_two_targets_sharing_a_subgraph_keep_it_once():
@@ -115,16 +121,20 @@ def test_feeding_an_intermediate_value_cuts_the_graph():
     assert [i.name for i in proto.graph.input] == ["shared"]
     assert [n.op_type for n in proto.graph.node] == ["Tanh"]
     values = {"shared": feed("s")["s"]}
-    np.testing.assert_allclose(ort_run(proto.SerializeToString(), values)["t2"],
-                               np.tanh(values["shared"]), rtol=1e-6)
+    np.testing.assert_allclose(
+        ort_run(proto.SerializeToString(), values)["t2"], np.tanh(values["shared"]), rtol=1e-6
+    )
 
 
-@pytest.mark.parametrize("feeds,targets,message", [
-    (["x", "y"], ["nope"], r"unknown target\(s\) \['nope'\]"),
-    (["x", "zz"], ["t1"], r"unknown feed\(s\) \['zz'\]"),
-    (["x", "W"], ["t1"], r"feed 'W' is a weight"),
-    (["x", "y"], [], r"no targets"),
-])
+@pytest.mark.parametrize(
+    "feeds,targets,message",
+    [
+        (["x", "y"], ["nope"], r"unknown target\(s\) \['nope'\]"),
+        (["x", "zz"], ["t1"], r"unknown feed\(s\) \['zz'\]"),
+        (["x", "W"], ["t1"], r"feed 'W' is a weight"),
+        (["x", "y"], [], r"no targets"),
+    ],
+)
 def test_bad_names_are_errors(feeds, targets, message):
     with pytest.raises(PruneError, match=message):
         pruned(feeds, targets)
@@ -132,21 +142,39 @@ def test_bad_names_are_errors(feeds, targets, message):
 
 def test_subgraph_captures_are_kept():
     """An If whose branches read the outer value ``a``: the producer of ``a`` is kept."""
-    then_graph = helper.make_graph([helper.make_node("Neg", ["a"], ["o1"])], "then", [],
-                                   [helper.make_tensor_value_info("o1", F, [2])])
-    else_graph = helper.make_graph([helper.make_node("Identity", ["a"], ["o2"])], "else", [],
-                                   [helper.make_tensor_value_info("o2", F, [2])])
+    then_graph = helper.make_graph(
+        [helper.make_node("Neg", ["a"], ["o1"])],
+        "then",
+        [],
+        [helper.make_tensor_value_info("o1", F, [2])],
+    )
+    else_graph = helper.make_graph(
+        [helper.make_node("Identity", ["a"], ["o2"])],
+        "else",
+        [],
+        [helper.make_tensor_value_info("o2", F, [2])],
+    )
     graph = helper.make_graph(
-        [helper.make_node("Relu", ["x"], ["a"]),
-         helper.make_node("Exp", ["x"], ["other"]),
-         helper.make_node("If", ["cond"], ["out"], then_branch=then_graph,
-                          else_branch=else_graph)],
-        "g", [helper.make_tensor_value_info("x", F, [2]),
-              helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
-        [helper.make_tensor_value_info("out", F, [2]),
-         helper.make_tensor_value_info("other", F, [2])])
+        [
+            helper.make_node("Relu", ["x"], ["a"]),
+            helper.make_node("Exp", ["x"], ["other"]),
+            helper.make_node(
+                "If", ["cond"], ["out"], then_branch=then_graph, else_branch=else_graph
+            ),
+        ],
+        "g",
+        [
+            helper.make_tensor_value_info("x", F, [2]),
+            helper.make_tensor_value_info("cond", TensorProto.BOOL, []),
+        ],
+        [
+            helper.make_tensor_value_info("out", F, [2]),
+            helper.make_tensor_value_info("other", F, [2]),
+        ],
+    )
     model = ir.serde.deserialize_model(
-        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+        helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    )
     report = prune(model, ["x", "cond"], ["out"])
     assert [n.op_type for n in model.graph] == ["Relu", "If"]
     assert report.removed_ops == {"Exp": 1} and report.removed_outputs == ["other"]

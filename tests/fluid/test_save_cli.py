@@ -12,7 +12,6 @@ import onnx_ir as ir
 import pytest
 from _helpers import ort_run
 from click.testing import CliRunner
-
 from paddlec import fluid
 from paddlec.cli import cli
 from paddlec.errors import PruneError
@@ -36,7 +35,9 @@ def training_onnx(fresh, tmp_path):
     rng = np.random.default_rng(0)
     images = rng.standard_normal((8, 1, 8, 8)).astype(np.float32)
     for _ in range(3):
-        fresh.run(feed={"image": images, "label": rng.integers(0, 3, (8, 1))}, fetch_list=[loss])
+        fresh.run(
+            feed={"image": images, "label": rng.integers(0, 3, (8, 1))}, fetch_list=[loss]
+        )
     (want,) = fresh.run(test_program, feed={"image": images}, fetch_list=[predict])
     model = fresh.main.to_model(fresh.scope, fetch_list=[loss])
     path = tmp_path / "train.onnx"
@@ -58,8 +59,10 @@ def test_training_graph_is_valid_onnx_with_a_training_domain(training_onnx):
 def test_cli_save_then_onnxruntime_matches_the_executor(training_onnx, tmp_path):
     path, names, images, want = training_onnx
     out = tmp_path / "model"
-    result = CliRunner().invoke(cli, ["save", str(path), "--feed", "image",
-                                      "--fetch", names["predict"], "-o", str(out)])
+    result = CliRunner().invoke(
+        cli,
+        ["save", str(path), "--feed", "image", "--fetch", names["predict"], "-o", str(out)],
+    )
     assert result.exit_code == 0, result.output
     assert "removed:" in result.output and "paddlec.train::Adam" in result.output
     proto = onnx.load(str(out / "model.onnx"))
@@ -76,26 +79,33 @@ def test_cli_save_then_onnxruntime_matches_the_executor(training_onnx, tmp_path)
 def test_python_equivalent_and_unneeded_feed_warning(training_onnx, tmp_path):
     path, names, images, want = training_onnx
     with pytest.warns(UserWarning, match="'label' is not needed"):
-        manifest = fluid.io.save_onnx_inference_model(path, ["image", "label"],
-                                                      [names["predict"]], tmp_path / "m")
+        manifest = fluid.io.save_onnx_inference_model(
+            path, ["image", "label"], [names["predict"]], tmp_path / "m"
+        )
     assert manifest["pruned"]["dropped_feeds"] == ["label"]
-    program, feed_names, fetch_vars = fluid.io.load_inference_model(tmp_path / "m",
-                                                                    fluid.Executor())
+    program, feed_names, fetch_vars = fluid.io.load_inference_model(
+        tmp_path / "m", fluid.Executor()
+    )
     assert feed_names == ["image"]
     (got,) = fluid.Executor().run(program, feed={"image": images}, fetch_list=fetch_vars)
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("feeds,fetch,message", [
-    ("image", "loss", "'label' (needed by"),
-    ("image,label", "grad", "training-only ops"),
-    ("image", "nope", "unknown target"),
-])
+@pytest.mark.parametrize(
+    "feeds,fetch,message",
+    [
+        ("image", "loss", "'label' (needed by"),
+        ("image,label", "grad", "training-only ops"),
+        ("image", "nope", "unknown target"),
+    ],
+)
 def test_cli_errors_exit_2_with_a_message(training_onnx, tmp_path, feeds, fetch, message):
     path, names, _, _ = training_onnx
     target = names.get(fetch, fetch)
-    result = CliRunner().invoke(cli, ["save", str(path), "--feed", feeds, "--fetch", target,
-                                      "-o", str(tmp_path / "bad")])
+    result = CliRunner().invoke(
+        cli,
+        ["save", str(path), "--feed", feeds, "--fetch", target, "-o", str(tmp_path / "bad")],
+    )
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert not (tmp_path / "bad" / "model.onnx").exists()
