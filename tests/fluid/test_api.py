@@ -202,3 +202,25 @@ def test_inference_mode_refuses_a_graph_that_reads_the_dropout_mask():
     model.graph.remove(model.graph.node(1), safe=True)
     assert to_inference_mode(model) == {"dropout_removed": 1, "batch_norm_to_inference": 0}
     assert model.graph.outputs[0] is model.graph.inputs[0]
+
+
+def test_test_program_goes_through_the_pass_pipeline_unchanged(fresh):
+    """A program is IR: its inference clone, as ONNX, runs the -O2 pipeline and still
+    computes what the Executor computes (onnxruntime)."""
+    from _helpers import ort_run
+
+    from paddlec.passes import run_pipeline
+
+    image, label, predict, loss = small_net()
+    test_program = fresh.main.clone(for_test=True)
+    fresh.init()
+    model = test_program.to_model(fresh.scope, fetch_list=[predict])
+    model.graph.inputs.remove(next(v for v in model.graph.inputs if v.name == "label"))
+    stats = run_pipeline(model, opt_level=2)
+    assert any(s.modified for s in stats)
+    proto = ir.serde.serialize_model(model)
+    onnx.checker.check_model(proto, full_check=True)
+    x = np.random.default_rng(1).standard_normal((2, 2, 6, 6)).astype(np.float32)
+    (want,) = fresh.run(test_program, feed={"image": x}, fetch_list=[predict])
+    got = ort_run(proto.SerializeToString(), {"image": x})[predict.name]
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
