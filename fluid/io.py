@@ -163,9 +163,22 @@ def _write(
             raise RuntimeError(f"saved model fails onnx.checker: {exc}") from exc
         (staged / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2) + "\n")
         names = [n for n in (data_name, model_name, MANIFEST_NAME) if n]
+        stale = _previous_files(dirname) - set(names)
         for name in names:
             os.replace(staged / name, dirname / name)
+    for name in stale:  # e.g. the external data of a previous save into this folder
+        (dirname / name).unlink(missing_ok=True)
     return manifest
+
+
+def _previous_files(dirname: Path) -> set[str]:
+    """Files an earlier save wrote into ``dirname`` (from its manifest), to replace them."""
+    try:
+        old = json.loads((dirname / MANIFEST_NAME).read_text())
+    except (OSError, ValueError):
+        return set()
+    names = {old.get("model"), old.get("external_data")}
+    return {n for n in names if isinstance(n, str) and n and "/" not in n and n != ".."}
 
 
 def _choose_external(proto, all_weights: bool) -> list:

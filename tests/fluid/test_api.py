@@ -224,3 +224,28 @@ def test_test_program_goes_through_the_pass_pipeline_unchanged(fresh):
     (want,) = fresh.run(test_program, feed={"image": x}, fetch_list=[predict])
     got = ort_run(proto.SerializeToString(), {"image": x})[predict.name]
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_resaving_replaces_the_previous_files(fresh, tmp_path):
+    image, label, predict, loss = small_net()
+    fresh.init()
+    fluid.io.save_inference_model(tmp_path, ["image"], [predict], fresh.exe,
+                                  params_filename="weights.bin")
+    fluid.io.save_inference_model(tmp_path, ["image"], [predict], fresh.exe)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["inference_model.json", "model.onnx"]
+
+
+def test_a_target_that_is_a_feed_compiles_and_runs(fresh, tmp_path):
+    from paddlec import runtime
+    from paddlec.compiler import compile_model
+
+    x = fluid.data("x", [None, 3], "float32")
+    y = layers.fc(x, 2)
+    fresh.init()
+    fluid.io.save_inference_model(tmp_path / "m", ["x"], [x, y], fresh.exe)
+    compile_model(tmp_path / "m", tmp_path / "art", target="llvm")
+    feed = {"x": np.random.default_rng(0).standard_normal((2, 3)).astype(np.float32)}
+    got = runtime.load(tmp_path / "art").run(feed)
+    (want,) = fresh.run(feed=feed, fetch_list=[y])
+    np.testing.assert_array_equal(got["x"], feed["x"])
+    np.testing.assert_allclose(got[y.name], want, rtol=1e-5, atol=1e-6)
