@@ -166,9 +166,10 @@ class Executor:
         env = self._bind(program, feed, needed, scope)
         rng = self._rngs.setdefault(id(program), np.random.default_rng(program.random_seed))
         writes: dict[str, np.ndarray] = {}
+        memo: dict = {}
         with single_blas_thread():
             for step in steps:
-                self._execute(step, env, rng, writes)
+                self._execute(step, env, rng, writes, memo)
         for target, value in writes.items():
             scope.set(target, value)
         missing = [n for n in fetch_names if n not in env]
@@ -211,11 +212,11 @@ class Executor:
             env[name] = np.asarray(value)
         return env
 
-    def _execute(self, step: _Step, env: dict, rng, writes: dict) -> None:
+    def _execute(self, step: _Step, env: dict, rng, writes: dict, memo: dict) -> None:
         if all(name in env for name in step.outputs) and step.outputs:
             return  # fed directly
         args = [env[name] if name is not None else None for name in step.inputs]
-        ctx = KernelContext(step.attrs, rng)
+        ctx = KernelContext(step.attrs, rng, memo=memo)
         try:
             if step.grad_of is not None:
                 results = _run_grad(step, ctx, args)

@@ -21,11 +21,14 @@ GRADIENT: dict[str, Callable] = {}
 
 @dataclass
 class KernelContext:
-    """What a kernel may read besides its inputs: attributes, the RNG, wanted gradients."""
+    """What a kernel may read besides its inputs: attributes, the RNG, wanted gradients, and
+    a memo shared by all kernels of one run (keyed by input identity: the arrays stay alive
+    for the whole run, so ids cannot be reused)."""
 
     attrs: dict
     rng: np.random.Generator
     need: list[bool] = field(default_factory=list)
+    memo: dict = field(default_factory=dict)  # per run: lets a gradient reuse forward work
 
     def attr(self, name: str, default=None):
         return self.attrs.get(name, default)

@@ -47,6 +47,16 @@ def _windows(xp, kernel, strides, dilations, out_hw):
     return cols
 
 
+def _input_windows(ctx, x, kernel, strides, dilations, pads, out_hw, fill=0.0):
+    """``_windows`` of ``x`` padded with ``fill``, computed once per run (forward and
+    gradient of the same node, or two pools of one input, share it)."""
+    key = ("windows", id(x), kernel, strides, dilations, pads, out_hw, fill)
+    if key not in ctx.memo:
+        padded = np.pad(x, pads, constant_values=fill)
+        ctx.memo[key] = _windows(padded, kernel, strides, dilations, out_hw)
+    return ctx.memo[key]
+
+
 def _scatter_windows(cols, padded_shape, strides, dilations):
     """The adjoint of ``_windows``: add every tap's values back into a padded input."""
     n, c, kh, kw, oh, ow = cols.shape
@@ -71,7 +81,7 @@ def _unpad(xp, pads, shape):
 def _conv(ctx, x, w, b=None):
     groups = ctx.attr("group", 1)
     kernel, strides, dilations, pads, (oh, ow) = _geometry(ctx, x, w.shape[2:])
-    cols = _windows(np.pad(x, pads), kernel, strides, dilations, (oh, ow))
+    cols = _input_windows(ctx, x, kernel, strides, dilations, pads, (oh, ow))
     n = x.shape[0]
     m = w.shape[0]
     cols = cols.reshape(n, groups, -1, oh * ow)
@@ -91,7 +101,7 @@ def _conv_grad(ctx, inputs, outputs, douts):
     dy = douts[0].reshape(n, groups, m // groups, oh * ow)
     grads = [None, None, None]
     if ctx.need[1]:
-        cols = _windows(np.pad(x, pads), kernel, strides, dilations, (oh, ow))
+        cols = _input_windows(ctx, x, kernel, strides, dilations, pads, (oh, ow))
         cols = cols.reshape(n, groups, -1, oh * ow)
         grads[1] = np.matmul(dy, np.swapaxes(cols, -1, -2)).sum(axis=0).reshape(w.shape)
     if ctx.need[0]:
@@ -107,8 +117,8 @@ def _conv_grad(ctx, inputs, outputs, douts):
 
 def _pool_windows(ctx, x, fill):
     kernel, strides, dilations, pads, out_hw = _geometry(ctx, x, ctx.attr("kernel_shape"))
-    xp = np.pad(x, pads, constant_values=fill)
-    return _windows(xp, kernel, strides, dilations, out_hw), (kernel, strides, dilations, pads)
+    cols = _input_windows(ctx, x, kernel, strides, dilations, pads, out_hw, fill)
+    return cols, (kernel, strides, dilations, pads)
 
 
 @register("MaxPool")
