@@ -76,7 +76,7 @@ class _Backward:
                 for v in node.inputs
                 if v is not None and v.name in live and v.name in producers
             ]
-        seed = self._node("FillOnesLike", [loss.value], {}, [f"{loss.name}@GRAD"])
+        seed = self._node("FillOnesLike", [loss.value], {}, [self._fresh(f"{loss.name}@GRAD")])
         self._contribute(loss.name, seed.outputs[0])
         for node in reversed([n for n in self.graph if n in on_path]):
             self._differentiate(node, live)

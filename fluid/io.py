@@ -58,7 +58,8 @@ def save_inference_model(
     """
     from .executor import global_scope
 
-    feeds = list(feed_var_names if feed_var_names is not None else feeded_var_names or [])
+    feeds = feed_var_names if feed_var_names is not None else feeded_var_names or []
+    feeds = [feeds] if isinstance(feeds, str) else list(feeds)
     targets = target_vars if isinstance(target_vars, (list, tuple)) else [target_vars]
     target_names = [t.name if isinstance(t, Variable) else str(t) for t in targets]
     program = main_program or default_main_program()

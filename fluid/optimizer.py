@@ -98,7 +98,12 @@ class Optimizer:
     ) -> Variable:
         shape = list(param.shape) if shape is None else shape
         return self._persistable(
-            program, startup, f"{param.name}_{kind}_0", shape, param.dtype, value
+            program,
+            startup,
+            unique_name.generate(f"{param.name}_{kind}"),
+            shape,
+            param.dtype,
+            value,
         )
 
 

@@ -208,7 +208,6 @@ def test_test_program_goes_through_the_pass_pipeline_unchanged(fresh):
     """A program is IR: its inference clone, as ONNX, runs the -O2 pipeline and still
     computes what the Executor computes (onnxruntime)."""
     from _helpers import ort_run
-
     from paddlec.passes import run_pipeline
 
     image, label, predict, loss = small_net()
@@ -229,8 +228,9 @@ def test_test_program_goes_through_the_pass_pipeline_unchanged(fresh):
 def test_resaving_replaces_the_previous_files(fresh, tmp_path):
     image, label, predict, loss = small_net()
     fresh.init()
-    fluid.io.save_inference_model(tmp_path, ["image"], [predict], fresh.exe,
-                                  params_filename="weights.bin")
+    fluid.io.save_inference_model(
+        tmp_path, ["image"], [predict], fresh.exe, params_filename="weights.bin"
+    )
     fluid.io.save_inference_model(tmp_path, ["image"], [predict], fresh.exe)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["inference_model.json", "model.onnx"]
 

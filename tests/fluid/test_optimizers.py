@@ -94,3 +94,21 @@ def test_param_attr_learning_rate_and_trainable(fresh):
 def test_regularization_is_refused_not_ignored():
     with pytest.raises(NotImplementedError):
         fluid.optimizer.SGD(0.1, regularization=object())
+
+
+def test_two_optimizers_on_one_program_get_distinct_state(fresh):
+    x = fluid.data("x", [None, 3], "float64")
+    loss = layers.mean(layers.fc(x, 1))
+    fluid.optimizer.Adam(0.01).minimize(loss)
+    fluid.optimizer.Momentum(0.01, 0.9).minimize(loss)
+    names = [
+        v.name for v in fresh.main.list_vars() if "moment1" in v.name or "velocity" in v.name
+    ]
+    assert names == [
+        "fc_0.w_0_moment1_0",
+        "fc_0.b_0_moment1_0",
+        "fc_0.w_0_velocity_0",
+        "fc_0.b_0_velocity_0",
+    ]
+    fresh.init()
+    fresh.run(feed={"x": np.ones((2, 3))}, fetch_list=[loss])
