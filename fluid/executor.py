@@ -164,7 +164,7 @@ class Executor:
         fetch_names = [_name(item) for item in (fetch_list or [])]
         steps, needed = self._plan(program, tuple(fetch_names))
         env = self._bind(program, feed, needed, scope)
-        rng = self._rngs.setdefault(id(program), np.random.default_rng(program.random_seed))
+        rng = self._rngs.setdefault(program._uid, np.random.default_rng(program.random_seed))
         writes: dict[str, np.ndarray] = {}
         memo: dict = {}
         with single_blas_thread():
@@ -179,7 +179,7 @@ class Executor:
 
     # -- planning -------------------------------------------------------------------------
     def _plan(self, program: Program, fetch_names: tuple[str, ...]):
-        key = (id(program), program._version, fetch_names)
+        key = (program._uid, program._version, fetch_names)
         if key not in self._plans:
             self._plans[key] = _make_plan(program, fetch_names)
         return self._plans[key]

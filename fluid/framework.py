@@ -79,6 +79,7 @@ class _UniqueName:
 
 
 unique_name = _UniqueName()
+_PROGRAM_IDS = itertools.count()
 
 
 class Variable:
@@ -213,6 +214,7 @@ class Program:
         self.random_seed = 0
         self._block = Block(self)
         self._version = 0
+        self._uid = next(_PROGRAM_IDS)  # unlike id(), never reused: keys executor caches
         self._const_count = itertools.count()
 
     @property
