@@ -16,6 +16,7 @@ __all__ = [
     "InputMismatchError",
     "DeviceUnavailableError",
     "TensorRTUnavailableError",
+    "PruneError",
 ]
 
 
@@ -70,5 +71,12 @@ class DeviceUnavailableError(PaddlecError):
 class TensorRTUnavailableError(DeviceUnavailableError):
     """An artifact with TensorRT regions was loaded where TensorRT cannot run them (no
     ``tensorrt`` package or no GPU) and it carries no TVM fallback (``--trt-fallback``)."""
+
+    exit_code = 2
+
+
+class PruneError(PaddlecError):
+    """Feeds and targets do not define a computable subgraph (unknown name, or a target that
+    needs a value that is neither fed nor a weight)."""
 
     exit_code = 2
