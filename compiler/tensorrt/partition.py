@@ -219,14 +219,13 @@ def partition_for_regions(mod, min_subgraph_size: int = 3, fallback: bool = Fals
                   and (f.attrs or {}).get("Codegen") == CODEGEN}
     regions: dict = {}
     inline: dict = {}
-    call_args = _call_args(mod["main"], candidates)
     dropped: dict = {}  # region → indices of shape arguments bound into it
-    for gvar in _call_order(mod["main"], candidates):
+    for gvar, args in _call_sites(mod["main"], candidates).items():
         original = candidates[gvar]
-        func, dropped[gvar] = _bind_shape_params(original, call_args[gvar])
-        steps, result = _region_ops(func)
+        func, dropped[gvar] = _bind_shape_params(original, args)
+        steps, result = _region_ops(func or original)
         size = sum(isinstance(value, relax.Call) for _, value in steps)
-        if size < min_subgraph_size:  # back to TVM, inlined with its original params
+        if size < min_subgraph_size or func is None:  # back to TVM, with its original params
             inline[gvar] = _plain_function(original, *_region_ops(original))
             continue
         plain = _plain_function(func, steps, result)
@@ -265,7 +264,9 @@ def partition_for_regions(mod, min_subgraph_size: int = 3, fallback: bool = Fals
     return new, ordered, _outside_ops(new["main"])
 
 
-def _call_args(main, candidates) -> dict:
+def _call_sites(main, candidates) -> dict:
+    """Region function → its call's arguments, in the order ``main`` calls them (so that
+    region_0 runs first)."""
     import tvm
     from tvm import relax
 
@@ -282,34 +283,18 @@ def _call_args(main, candidates) -> dict:
 
 def _bind_shape_params(func, args):
     """Shape arguments (a reshape's target shape lifted into a param) → bound into the
-    region, so that its interface is tensors only."""
+    region, so that its interface is tensors only. ``(None, ...)`` when a shape is only known
+    at run time: that region stays with TVM."""
     from tvm import relax
 
     binds, dropped = {}, set()
     for index, (param, arg) in enumerate(zip(func.params, args)):
         if isinstance(param.ty, relax.ShapeType):
             if not isinstance(arg, relax.ShapeExpr):
-                raise CompileError(f"region argument {param.name} is a shape computed at run "
-                                   "time; cannot export it")
+                return None, set()
             binds[param] = arg
             dropped.add(index)
     return (func.bind_params(binds) if binds else func), dropped
-
-
-def _call_order(main, candidates) -> list:
-    """Region functions in the order ``main`` calls them (so region_0 runs first)."""
-    import tvm
-    from tvm import relax
-
-    order: list = []
-
-    def visit(expr) -> None:
-        if isinstance(expr, relax.Call) and isinstance(expr.op, tvm.ir.GlobalVar) and \
-                expr.op in candidates and expr.op not in order:
-            order.append(expr.op)
-
-    relax.analysis.post_order_visit(main.body, visit)
-    return order
 
 
 def _outside_ops(main) -> dict[str, int]:

@@ -44,3 +44,28 @@ def two_region_model(seed: int = 0) -> onnx.ModelProto:
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model, full_check=True)
     return model
+
+
+def concat_layernorm_model(seed: int = 0) -> onnx.ModelProto:
+    """Two conv branches (relu, sigmoid) → Concat → conv → LayerNormalization: one region
+    with a tuple-taking op (concat) and a three-input op (layer norm)."""
+    rng = np.random.default_rng(seed)
+
+    def w(name, *shape):
+        return numpy_helper.from_array((rng.standard_normal(shape) * 0.3).astype(np.float32),
+                                       name)
+
+    nodes = [helper.make_node("Conv", ["x", "w1"], ["a"], pads=[1, 1, 1, 1]),
+             helper.make_node("Relu", ["a"], ["ra"]),
+             helper.make_node("Conv", ["x", "w2"], ["b"]),
+             helper.make_node("Sigmoid", ["b"], ["sb"]),
+             helper.make_node("Concat", ["ra", "sb"], ["c"], axis=1),
+             helper.make_node("Conv", ["c", "w3"], ["y0"]),
+             helper.make_node("LayerNormalization", ["y0", "g", "bb"], ["y"], axis=-1)]
+    graph = helper.make_graph(
+        nodes, "concat_layernorm",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, 8, 8])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 4, 8, 8])],
+        initializer=[w("w1", 4, 3, 3, 3), w("w2", 4, 3, 1, 1), w("w3", 4, 8, 1, 1),
+                     w("g", 8), w("bb", 8)])
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])

@@ -8,7 +8,7 @@ import onnx
 import onnxruntime as ort
 import pytest
 from _helpers import EXAMPLE_MODEL, LIGHT_DIR
-from _trt_models import two_region_model
+from _trt_models import concat_layernorm_model, two_region_model
 
 
 def _lower(model: onnx.ModelProto):
@@ -74,6 +74,13 @@ def test_two_regions_with_round_outside_and_exports_match_tvm():
         _check_region(region, batch=3)
     text = str(new["main"])
     assert text.count("call_dps_packed") == 2 and "batch_norm" not in text
+
+
+def test_concat_and_layer_norm_region_matches_tvm():
+    _, regions, outside = _partition(concat_layernorm_model())
+    assert len(regions) == 1 and outside == {}
+    assert regions[0].ops["relax.concat"] == 1 and regions[0].ops["relax.nn.layer_norm"] == 1
+    _check_region(regions[0], batch=3)
 
 
 def test_batch_norm_is_folded_before_partitioning():
