@@ -10,13 +10,23 @@ from .target import ResolvedTarget
 __all__ = ["build_library"]
 
 
-def build_library(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = True,
-                  records: str | Path | None = None) -> dict:
+def build_library(mod, target: ResolvedTarget, out_file: Path, options=None) -> dict:
     """Compile ``mod`` for ``target`` with TVM's default Relax pipeline for that target
     (legalize, fold, fuse, and the device schedules), and export it to ``out_file``.
 
+    Returns extra manifest fields (``{"cuda": {...}}`` for CUDA targets, ``{"tensorrt":
+    {...}}`` with BYOC, else ``{}``). ``options``: the CompileOptions (BYOC settings).
     llvm targets go through the CPU pipeline (``compiler/cpu``: oneDNN fast path, CPU
-    schedules, tuning records). Returns extra manifest fields (empty for other targets)."""
+    schedules, tuning records; ``options.fast_path`` / ``options.records``), which adds
+    ``native_libraries`` and ``cpu`` to the manifest."""
+    if target.byoc == "tensorrt":
+        from .tensorrt.build import build_tensorrt_library
+
+        return build_tensorrt_library(mod, target, out_file, options)
+    if target.kind == "cuda":
+        from .cuda import build_cuda_library
+
+        return {"cuda": build_cuda_library(mod, target, out_file)}
     import tvm
     from tvm import relax
 
@@ -27,7 +37,9 @@ def build_library(mod, target: ResolvedTarget, out_file: Path, fast_path: bool =
         from .cpu.pipeline import build_cpu
 
         try:
-            return build_cpu(mod, target, out_file, fast_path=fast_path, records=records)
+            return build_cpu(mod, target, out_file,
+                             fast_path=getattr(options, "fast_path", True),
+                             records=getattr(options, "records", None))
         except (RuntimeError, ValueError, TypeError, tvm.error.InternalError) as exc:
             raise CompileError(
                 f"TVM build for {target.given!r} failed: {_last_line(exc)}"
