@@ -312,6 +312,70 @@ def save_command(model: Path, feeds: tuple[str, ...], fetches: tuple[str, ...],
     _print_specs(manifest["feeds"], manifest["fetches"])
 
 
+def _int_list(text: str) -> list[int]:
+    try:
+        values = [int(item) for item in text.split(",") if item.strip()]
+    except ValueError:
+        raise click.BadParameter(f"expected comma-separated integers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise click.BadParameter(f"expected positive integers, got {text!r}")
+    return values
+
+
+@cli.command("bench")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--batch", default="1", show_default=True, help="Batch sizes, e.g. 1,8.")
+@click.option("--threads", default="2", show_default=True, help="Thread counts, e.g. 1,2.")
+@click.option("--vs", "peers", default="onnxruntime", show_default=True,
+              help="Peers measured in the same run: onnxruntime, paddle (comma-separated), "
+                   "or 'none'.")
+@click.option("--runs", default=20, show_default=True, help="Timed runs per engine.")
+@click.option("--warmup", default=3, show_default=True, help="Untimed runs per engine first.")
+@click.option("-t", "--target", default="llvm -mcpu=native", show_default=True,
+              help="Target for compiling MODEL when it is a model file.")
+@click.option("--records", type=click.Path(path_type=Path), default=None,
+              help="Tuning records applied when compiling MODEL.")
+@click.option("--source", type=click.Path(path_type=Path), default=None,
+              help="The .onnx model of an ARTIFACT, for the onnxruntime peer.")
+@click.option("--paddle-model", type=click.Path(path_type=Path), default=None,
+              help="Paddle model folder for --vs paddle (default: the suite's Paddle twin).")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+def bench_command(model: Path, batch: str, threads: str, peers: str, runs: int, warmup: int,
+                  target: str, records: Path | None, source: Path | None,
+                  paddle_model: Path | None, as_json: bool) -> None:
+    """Time MODEL (an .onnx file or an artifact) next to onnxruntime / Paddle Inference."""
+    from .bench.runner import bench, format_table, rows_to_json
+
+    peer_list = [] if peers.strip() == "none" else [p.strip() for p in peers.split(",") if p]
+    rows = bench(model, batches=_int_list(batch), threads=_int_list(threads), peers=peer_list,
+                 runs=runs, warmup=warmup, target=target,
+                 records=str(records) if records else None, source=source,
+                 paddle_model=paddle_model)
+    click.echo(rows_to_json(rows) if as_json else format_table(rows))
+
+
+@cli.command("tune")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-t", "--target", default="llvm -mcpu=native", show_default=True)
+@click.option("--trials", default=256, show_default=True, help="MetaSchedule trials in total.")
+@click.option("--records", required=True, type=click.Path(path_type=Path),
+              help="Records folder; created, or resumed when it exists.")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME:D1xD2...",
+              help="Fix an input's shape for tuning (symbolic dims default to 1).")
+@click.option("--fast-path/--no-fast-path", default=True, show_default=True,
+              help="Tune only what the oneDNN fast path leaves to TVM (default), or all.")
+def tune_command(model: Path, target: str, trials: int, records: Path,
+                 input_shapes: tuple[str, ...], fast_path: bool) -> None:
+    """Tune MODEL's TVM kernels with MetaSchedule into a records folder (resumable)."""
+    from .compiler.cpu.tune import tune_model
+    from .compiler.frontends import parse_input_shapes
+
+    summary = tune_model(model, records, target=target, trials=trials,
+                         input_shapes=parse_input_shapes(input_shapes), fast_path=fast_path,
+                         progress=click.echo)
+    click.echo(json.dumps(summary, indent=2))
+
+
 def main() -> None:
     cli(prog_name="paddlec")
 
