@@ -15,6 +15,7 @@ __all__ = [
     "ArtifactError",
     "InputMismatchError",
     "DeviceUnavailableError",
+    "PredictorUsageError",
 ]
 
 
@@ -62,5 +63,12 @@ class InputMismatchError(PaddlecError):
 
 class DeviceUnavailableError(PaddlecError):
     """The requested device (e.g. ``cuda:0``) does not exist on this machine."""
+
+    exit_code = 2
+
+
+class PredictorUsageError(PaddlecError):
+    """The predictor API is used out of order or with a setting paddlec cannot honour
+    (reading an output before ``run()``, a precision mode we do not compile, ...)."""
 
     exit_code = 2
