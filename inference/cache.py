@@ -81,6 +81,32 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _sha256_memo(path: Path, memo_dir: Path | None) -> str:
+    """``_sha256(path)``, remembered per file identity (size, inode, mtime and ctime in ns,
+    as git's index does) so a warm ``create_predictor`` does not re-read large weights."""
+    if memo_dir is None:
+        return _sha256(path)
+    info = path.stat()
+    identity = [str(path.absolute()), info.st_size, info.st_ino, info.st_dev,
+                info.st_mtime_ns, info.st_ctime_ns]
+    memo = memo_dir / (hashlib.sha256(identity[0].encode()).hexdigest()[:32] + ".json")
+    try:
+        saved = json.loads(memo.read_text())
+        if saved["identity"] == identity:
+            return saved["sha256"]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    digest = _sha256(path)
+    try:
+        memo_dir.mkdir(parents=True, exist_ok=True)
+        staging = memo.with_name(f".{memo.name}.{os.getpid()}")
+        staging.write_text(json.dumps({"identity": identity, "sha256": digest}))
+        os.replace(staging, memo)
+    except OSError:
+        pass  # the memo is an optimization only
+    return digest
+
+
 def _cpu_identity() -> str:
     """What ``-mcpu=native`` depends on: the machine type, CPU model and feature flags."""
     fields = {"machine": platform.machine()}
@@ -94,12 +120,13 @@ def _cpu_identity() -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-def cache_key(files: list[Path], root: Path, plan: CompilePlan, tvm_version: str) -> str:
+def cache_key(files: list[Path], root: Path, plan: CompilePlan, tvm_version: str,
+              memo_dir: Path | None = None) -> str:
     """sha256 over the model bytes, the compile plan and the versions that compile it."""
     material = {
         "key_version": KEY_VERSION,
-        "model": [[str(p.relative_to(root)) if p.is_relative_to(root) else p.name, _sha256(p)]
-                  for p in files],
+        "model": [[str(p.relative_to(root)) if p.is_relative_to(root) else p.name,
+                   _sha256_memo(p, memo_dir)] for p in files],
         "plan": asdict(plan) | {"disabled_passes": list(plan.disabled_passes)},
         "paddlec": __version__,
         "tvm": tvm_version,
@@ -131,7 +158,7 @@ def ensure_compiled(model: Path, files: list[Path], plan: CompilePlan, tvm_versi
         raise errors.ModelLoadError(f"{model}: no such model file or folder (nothing to compile)")
     root = model if model.is_dir() else model.parent
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    key = cache_key(files, root, plan, tvm_version)
+    key = cache_key(files, root, plan, tvm_version, memo_dir=cache / "file-hashes")
     artifact = cache / key
     if _is_complete(artifact):
         return CacheEntry(artifact, key, False, time.perf_counter() - start)
