@@ -36,8 +36,8 @@ def test_second_create_loads_from_the_cache(mlp_dir, tmp_path):
     assert runtime.read_manifest(first.artifact_dir).raw["target"]["given"] == "native"
 
 
-def test_config_changes_select_other_entries(mlp_dir, tmp_path):
-    default = create_predictor(_config(mlp_dir, tmp_path))
+def test_config_changes_select_other_entries(mlp_dir, tmp_path, shared_cache):
+    default = create_predictor(_config(mlp_dir, shared_cache))
     no_opt = create_predictor(_config(mlp_dir, tmp_path, switch_ir_optim=(False,)))
     generic = create_predictor(_config(mlp_dir, tmp_path, disable_mkldnn=()))
     assert no_opt.compiled and generic.compiled
