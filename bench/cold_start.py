@@ -46,8 +46,11 @@ def _child_save_paddle(work: Path) -> None:
             buffer.set_value(rng.uniform(0.5, 1.5, buffer.shape).astype("float32"))
     net.eval()
     prefix = work / "paddle" / "inference"
-    paddle.jit.save(net, str(prefix), input_spec=[
-        paddle.static.InputSpec([None, *INPUT_SHAPE[1:]], "float32", "image")])
+    paddle.jit.save(
+        net,
+        str(prefix),
+        input_spec=[paddle.static.InputSpec([None, *INPUT_SHAPE[1:]], "float32", "image")],
+    )
     state = {name: value.numpy() for name, value in net.state_dict().items()}
     np.savez(work / "weights.npz", **state)
     x = rng.standard_normal(INPUT_SHAPE).astype("float32")
@@ -91,7 +94,6 @@ def _child_cold_paddle(work: Path, threads: int, start: float) -> dict:
 
 def _child_cold_paddlec(work: Path, threads: int, start: float, source: str) -> dict:
     import numpy as np
-
     from paddlec.inference import Config, create_predictor
 
     imported = time.perf_counter()
@@ -118,10 +120,14 @@ def _times(start, imported, created, done, y, work: Path) -> dict:
     import numpy as np
 
     reference = np.load(work / "paddle_y.npy")
-    return {"import": imported - start, "create": created - imported,
-            "first_run": done - created, "create_to_result": done - imported,
-            "total": done - start,
-            "max_abs_diff_vs_paddle": float(np.abs(y - reference).max())}
+    return {
+        "import": imported - start,
+        "create": created - imported,
+        "first_run": done - created,
+        "create_to_result": done - imported,
+        "total": done - start,
+        "max_abs_diff_vs_paddle": float(np.abs(y - reference).max()),
+    }
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,21 +147,41 @@ def write_resnet18_onnx(weights_file: Path, out_file: Path) -> None:
 
     def conv_bn(x, conv, bn, stride, pad, relu):
         y = f"{conv}.out"
-        nodes.append(helper.make_node("Conv", [x, init(f"{conv}.weight")], [y],
-                                      strides=[stride, stride], pads=[pad] * 4))
+        nodes.append(
+            helper.make_node(
+                "Conv",
+                [x, init(f"{conv}.weight")],
+                [y],
+                strides=[stride, stride],
+                pads=[pad] * 4,
+            )
+        )
         z = f"{bn}.out"
-        nodes.append(helper.make_node(
-            "BatchNormalization", [y, init(f"{bn}.weight"), init(f"{bn}.bias"),
-                                   init(f"{bn}._mean"), init(f"{bn}._variance")], [z],
-            epsilon=1e-5))
+        nodes.append(
+            helper.make_node(
+                "BatchNormalization",
+                [
+                    y,
+                    init(f"{bn}.weight"),
+                    init(f"{bn}.bias"),
+                    init(f"{bn}._mean"),
+                    init(f"{bn}._variance"),
+                ],
+                [z],
+                epsilon=1e-5,
+            )
+        )
         if relu:
             nodes.append(helper.make_node("Relu", [z], [f"{z}.relu"]))
             return f"{z}.relu"
         return z
 
     x = conv_bn("image", "conv1", "bn1", 2, 3, True)
-    nodes.append(helper.make_node("MaxPool", [x], ["pool1"], kernel_shape=[3, 3],
-                                  strides=[2, 2], pads=[1, 1, 1, 1]))
+    nodes.append(
+        helper.make_node(
+            "MaxPool", [x], ["pool1"], kernel_shape=[3, 3], strides=[2, 2], pads=[1, 1, 1, 1]
+        )
+    )
     x = "pool1"
     for layer in range(1, 5):
         for block in range(2):
@@ -165,7 +191,9 @@ def write_resnet18_onnx(weights_file: Path, out_file: Path) -> None:
             y = conv_bn(y, f"{p}.conv2", f"{p}.bn2", 1, 1, False)
             shortcut = x
             if f"{p}.downsample.0.weight" in weights:
-                shortcut = conv_bn(x, f"{p}.downsample.0", f"{p}.downsample.1", stride, 0, False)
+                shortcut = conv_bn(
+                    x, f"{p}.downsample.0", f"{p}.downsample.1", stride, 0, False
+                )
             nodes.append(helper.make_node("Add", [y, shortcut], [f"{p}.add"]))
             nodes.append(helper.make_node("Relu", [f"{p}.add"], [f"{p}.out"]))
             x = f"{p}.out"
@@ -174,9 +202,12 @@ def write_resnet18_onnx(weights_file: Path, out_file: Path) -> None:
     nodes.append(helper.make_node("MatMul", ["flat", init("fc.weight")], ["fc.mm"]))
     nodes.append(helper.make_node("Add", ["fc.mm", init("fc.bias")], ["logits"]))
     graph = helper.make_graph(
-        nodes, "resnet18",
+        nodes,
+        "resnet18",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, ["N", *INPUT_SHAPE[1:]])],
-        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 1000])], inits)
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 1000])],
+        inits,
+    )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
     onnx.checker.check_model(model)
     out_file.parent.mkdir(parents=True, exist_ok=True)
@@ -185,8 +216,12 @@ def write_resnet18_onnx(weights_file: Path, out_file: Path) -> None:
 
 # ---------------------------------------------------------------------------------------
 def _run_child(*args: str, env: dict | None = None) -> dict:
-    proc = subprocess.run([sys.executable, str(HERE), *args], capture_output=True, text=True,
-                          env={**os.environ, **(env or {})})
+    proc = subprocess.run(
+        [sys.executable, str(HERE), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+    )
     if proc.returncode != 0:
         raise SystemExit(f"child {args[0]} failed:\n{proc.stderr[-4000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
@@ -202,8 +237,11 @@ def prepare(work: Path) -> dict:
     start = time.perf_counter()
     first = _run_child("_cold_paddlec", str(work), "1", "cache")
     if first["compiled"]:
-        print(f"compiled into the cache in a child process: {time.perf_counter() - start:.1f} s"
-              " (once)", flush=True)
+        print(
+            f"compiled into the cache in a child process: {time.perf_counter() - start:.1f} s"
+            " (once)",
+            flush=True,
+        )
     (work / "artifact.json").write_text(json.dumps({"path": first["artifact"]}))
     return first
 
@@ -217,33 +255,50 @@ def main() -> None:
     args = parser.parse_args()
     work = args.work.absolute()
     first = prepare(work)
-    print(f"paddlec vs Paddle Inference output: max abs diff "
-          f"{first['max_abs_diff_vs_paddle']:.2e}", flush=True)
+    print(
+        f"paddlec vs Paddle Inference output: max abs diff "
+        f"{first['max_abs_diff_vs_paddle']:.2e}",
+        flush=True,
+    )
     threads = str(args.threads)
     env = {"TVM_NUM_THREADS": threads, "OMP_NUM_THREADS": threads}
-    runs: dict[str, list[dict]] = {"paddlec (model dir, cache hit)": [],
-                                   "paddlec (artifact dir)": [], "paddle inference": []}
+    runs: dict[str, list[dict]] = {
+        "paddlec (model dir, cache hit)": [],
+        "paddlec (artifact dir)": [],
+        "paddle inference": [],
+    }
     for _ in range(args.repeat):
         runs["paddlec (model dir, cache hit)"].append(
-            _run_child("_cold_paddlec", str(work), threads, "cache", env=env))
+            _run_child("_cold_paddlec", str(work), threads, "cache", env=env)
+        )
         runs["paddlec (artifact dir)"].append(
-            _run_child("_cold_paddlec", str(work), threads, "artifact", env=env))
-        runs["paddle inference"].append(_run_child("_cold_paddle", str(work), threads, env=env))
+            _run_child("_cold_paddlec", str(work), threads, "artifact", env=env)
+        )
+        runs["paddle inference"].append(
+            _run_child("_cold_paddle", str(work), threads, env=env)
+        )
     assert not any(r.get("compiled") for r in runs["paddlec (model dir, cache hit)"])
     keys = ["import", "create", "first_run", "create_to_result", "total"]
-    medians = {name: {k: statistics.median(r[k] for r in rs) for k in keys}
-               for name, rs in runs.items()}
+    medians = {
+        name: {k: statistics.median(r[k] for r in rs) for k in keys}
+        for name, rs in runs.items()
+    }
     paddle = medians["paddle inference"]
-    print(f"\nResNet-18, batch 1, {args.threads} thread(s), median of {args.repeat} fresh "
-          "processes (seconds)")
+    print(
+        f"\nResNet-18, batch 1, {args.threads} thread(s), median of {args.repeat} fresh "
+        "processes (seconds)"
+    )
     print(f"{'':34s}" + "".join(f"{k:>18s}" for k in keys))
     for name, row in medians.items():
         print(f"{name:34s}" + "".join(f"{row[k]:18.3f}" for k in keys))
     for name, row in medians.items():
         if name != "paddle inference":
-            print(f"{name}: create_to_result = {row['create_to_result'] / paddle['create_to_result']:.2f}x"
-                  f" Paddle's, create only = {row['create'] / paddle['create']:.2f}x,"
-                  f" total = {row['total'] / paddle['total']:.2f}x")
+            print(
+                f"{name}: create_to_result = "
+                f"{row['create_to_result'] / paddle['create_to_result']:.2f}x"
+                f" Paddle's, create only = {row['create'] / paddle['create']:.2f}x,"
+                f" total = {row['total'] / paddle['total']:.2f}x"
+            )
     if args.json:
         print(json.dumps({"medians": medians, "runs": runs}, indent=2))
 

@@ -16,8 +16,13 @@ from __future__ import annotations
 
 from ..inference import Config, PrecisionType, Predictor, Tensor, create_predictor
 
-__all__ = ["AnalysisConfig", "AnalysisPredictor", "PrecisionType", "ZeroCopyTensor",
-           "create_paddle_predictor"]
+__all__ = [
+    "AnalysisConfig",
+    "AnalysisPredictor",
+    "PrecisionType",
+    "ZeroCopyTensor",
+    "create_paddle_predictor",
+]
 
 AnalysisConfig = Config
 ZeroCopyTensor = Tensor

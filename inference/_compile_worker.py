@@ -22,13 +22,19 @@ def main(argv: list[str]) -> int:
     from ..compiler import compile_model
 
     try:
-        compile_model(request["model"], request["output"], target=request["target"],
-                      host=request["host"], opt_level=request["opt_level"],
-                      disabled_passes=tuple(request["disabled_passes"]),
-                      **request["options"])
+        compile_model(
+            request["model"],
+            request["output"],
+            target=request["target"],
+            host=request["host"],
+            opt_level=request["opt_level"],
+            disabled_passes=tuple(request["disabled_passes"]),
+            **request["options"],
+        )
     except PaddlecError as exc:
-        sys.stderr.write(ERROR_MARKER + json.dumps({"type": type(exc).__name__,
-                                                    "message": str(exc)}) + "\n")
+        sys.stderr.write(
+            ERROR_MARKER + json.dumps({"type": type(exc).__name__, "message": str(exc)}) + "\n"
+        )
         return exc.exit_code
     return 0
 

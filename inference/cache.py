@@ -63,12 +63,21 @@ def model_files(path: Path) -> list[Path]:
     """The files whose bytes define a model: every non-hidden file of a folder, or a file
     plus its siblings named after it (``model.onnx.data``, external weights)."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file()
-                      and not any(part.startswith(".") or part == "__pycache__"
-                                  for part in p.relative_to(path).parts))
+        return sorted(
+            p
+            for p in path.rglob("*")
+            if p.is_file()
+            and not any(
+                part.startswith(".") or part == "__pycache__"
+                for part in p.relative_to(path).parts
+            )
+        )
     if path.is_file():
-        siblings = [p for p in path.parent.glob(f"{path.stem}*")
-                    if p.is_file() and p != path and not p.name.startswith(".")]
+        siblings = [
+            p
+            for p in path.parent.glob(f"{path.stem}*")
+            if p.is_file() and p != path and not p.name.startswith(".")
+        ]
         return [path] + sorted(siblings)
     return []
 
@@ -87,8 +96,14 @@ def _sha256_memo(path: Path, memo_dir: Path | None) -> str:
     if memo_dir is None:
         return _sha256(path)
     info = path.stat()
-    identity = [str(path.absolute()), info.st_size, info.st_ino, info.st_dev,
-                info.st_mtime_ns, info.st_ctime_ns]
+    identity = [
+        str(path.absolute()),
+        info.st_size,
+        info.st_ino,
+        info.st_dev,
+        info.st_mtime_ns,
+        info.st_ctime_ns,
+    ]
     memo = memo_dir / (hashlib.sha256(identity[0].encode()).hexdigest()[:32] + ".json")
     try:
         saved = json.loads(memo.read_text())
@@ -120,13 +135,23 @@ def _cpu_identity() -> str:
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()
 
 
-def cache_key(files: list[Path], root: Path, plan: CompilePlan, tvm_version: str,
-              memo_dir: Path | None = None) -> str:
+def cache_key(
+    files: list[Path],
+    root: Path,
+    plan: CompilePlan,
+    tvm_version: str,
+    memo_dir: Path | None = None,
+) -> str:
     """sha256 over the model bytes, the compile plan and the versions that compile it."""
     material = {
         "key_version": KEY_VERSION,
-        "model": [[str(p.relative_to(root)) if p.is_relative_to(root) else p.name,
-                   _sha256_memo(p, memo_dir)] for p in files],
+        "model": [
+            [
+                str(p.relative_to(root)) if p.is_relative_to(root) else p.name,
+                _sha256_memo(p, memo_dir),
+            ]
+            for p in files
+        ],
         "plan": asdict(plan) | {"disabled_passes": list(plan.disabled_passes)},
         "paddlec": __version__,
         "tvm": tvm_version,
@@ -150,12 +175,19 @@ def _is_complete(folder: Path) -> bool:
     return (folder / MANIFEST_NAME).is_file()
 
 
-def ensure_compiled(model: Path, files: list[Path], plan: CompilePlan, tvm_version: str,
-                    cache_dir: Path | None = None) -> CacheEntry:
+def ensure_compiled(
+    model: Path,
+    files: list[Path],
+    plan: CompilePlan,
+    tvm_version: str,
+    cache_dir: Path | None = None,
+) -> CacheEntry:
     """The cached artifact for ``model`` compiled with ``plan``; compiles it when missing."""
     start = time.perf_counter()
     if not files:
-        raise errors.ModelLoadError(f"{model}: no such model file or folder (nothing to compile)")
+        raise errors.ModelLoadError(
+            f"{model}: no such model file or folder (nothing to compile)"
+        )
     root = model if model.is_dir() else model.parent
     cache = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     key = cache_key(files, root, plan, tvm_version, memo_dir=cache / "file-hashes")
@@ -172,9 +204,19 @@ def ensure_compiled(model: Path, files: list[Path], plan: CompilePlan, tvm_versi
             return CacheEntry(artifact, key, False, time.perf_counter() - start)
         _remove_leftovers(cache, key)
         _compile_in_child(model, artifact, plan)
-        (cache / f"{key}.json").write_text(json.dumps(
-            {"model": str(model), "plan": asdict(plan) | {"disabled_passes": list(plan.disabled_passes)},
-             "paddlec": __version__, "tvm": tvm_version}, indent=2, sort_keys=True) + "\n")
+        (cache / f"{key}.json").write_text(
+            json.dumps(
+                {
+                    "model": str(model),
+                    "plan": asdict(plan) | {"disabled_passes": list(plan.disabled_passes)},
+                    "paddlec": __version__,
+                    "tvm": tvm_version,
+                },
+                indent=2,
+                sort_keys=True,
+            )
+            + "\n"
+        )
     return CacheEntry(artifact, key, True, time.perf_counter() - start)
 
 
@@ -193,8 +235,12 @@ def worker_command(request: dict) -> list[str]:
 
 
 def _compile_in_child(model: Path, output: Path, plan: CompilePlan) -> None:
-    request = {"model": str(model), "output": str(output), **asdict(plan),
-               "disabled_passes": list(plan.disabled_passes)}
+    request = {
+        "model": str(model),
+        "output": str(output),
+        **asdict(plan),
+        "disabled_passes": list(plan.disabled_passes),
+    }
     env = dict(os.environ)
     env.pop("TVM_USE_RUNTIME_LIB", None)  # the child needs TVM's compiler library
     log.info("compiling %s for %s (once; cached at %s)", model, plan.target, output)
@@ -203,12 +249,14 @@ def _compile_in_child(model: Path, output: Path, plan: CompilePlan) -> None:
         return
     lines = proc.stderr.strip().splitlines()
     if lines and lines[-1].startswith(ERROR_MARKER):
-        failure = json.loads(lines[-1][len(ERROR_MARKER):])
+        failure = json.loads(lines[-1][len(ERROR_MARKER) :])
         error_type = getattr(errors, failure["type"], None)
         if failure["type"] in errors.__all__ and isinstance(error_type, type):
             raise error_type(failure["message"])
     if proc.returncode < 0:
-        raise CompileError(f"compiling {model}: the compiler process died with signal "
-                           f"{-proc.returncode}; the cache is unchanged")
+        raise CompileError(
+            f"compiling {model}: the compiler process died with signal "
+            f"{-proc.returncode}; the cache is unchanged"
+        )
     tail = "\n".join(lines[-15:])
     raise CompileError(f"compiling {model} failed (exit {proc.returncode}):\n{tail}")

@@ -34,17 +34,17 @@ class PrecisionType(enum.IntEnum):
 
 # switch -> what paddlec does with it (printed by summary(), mirrored in the README table)
 SWITCHES: dict[str, str] = {
-    "enable_mkldnn() (default on)": "fastest CPU path: see fast_cpu_plan() (now: llvm -mcpu=native)",
+    "enable_mkldnn() (default on)": "fastest CPU path, fast_cpu_plan(): llvm -mcpu=native",
     "disable_mkldnn()": "portable CPU code: target 'llvm' (generic x86-64)",
-    "enable_use_gpu(mb, id)": "target 'cuda -arch=sm_XY' of device id; no GPU -> DeviceUnavailableError",
-    "enable_tensorrt_engine(...)": "TensorRT regions: not available yet -> DeviceUnavailableError",
+    "enable_use_gpu(mb, id)": "target 'cuda -arch=sm_XY' of device id; no GPU: error",
+    "enable_tensorrt_engine(...)": "TensorRT regions: not available yet (error)",
     "disable_gpu()": "back to the CPU target",
     "switch_ir_optim(False)": "compile with -O0 (no IR passes); True = -O2",
     "delete_pass(name)": "--disable-pass name (paddlec pass names; unknown -> error)",
     "set_cpu_math_library_num_threads(n)": "TVM runtime thread pool of each running thread",
     "enable_memory_optim()": "always on: Relax plans memory statically; False warns",
-    "switch_use_feed_fetch_ops(x)": "no feed/fetch ops: zero-copy handles always; True warns",
-    "switch_specify_input_names(x)": "handles by name, run(list) by position: both always work",
+    "switch_use_feed_fetch_ops(x)": "no feed/fetch ops; zero-copy handles; True warns",
+    "switch_specify_input_names(x)": "handles by name, run(list) by position: both work",
     "set_optim_cache_dir(dir)": "compile cache folder (default $PADDLEC_CACHE_DIR)",
     "disable_glog_info()": "paddlec's loggers to WARNING",
 }
@@ -75,8 +75,9 @@ class Config:
     """``Config()``, ``Config(model_dir)``, ``Config(prog_file, params_file)`` or
     ``Config(model_dir, model_prefix)``; ``model_dir`` may also be a compiled artifact."""
 
-    def __init__(self, model: str | os.PathLike | None = None,
-                 params: str | os.PathLike | None = None) -> None:
+    def __init__(
+        self, model: str | os.PathLike | None = None, params: str | os.PathLike | None = None
+    ) -> None:
         self._model_dir: Path | None = None
         self._prog_file: Path | None = None
         self._params_file: Path | None = None
@@ -95,7 +96,9 @@ class Config:
             self.set_model(model, params)
 
     # -- model ---------------------------------------------------------------------------
-    def set_model(self, model: str | os.PathLike, params: str | os.PathLike | None = None) -> None:
+    def set_model(
+        self, model: str | os.PathLike, params: str | os.PathLike | None = None
+    ) -> None:
         """A model folder (ONNX, Paddle, or a compiled artifact), or program + params files."""
         model = Path(model)
         if params is None:
@@ -138,12 +141,18 @@ class Config:
     def mkldnn_enabled(self) -> bool:
         return self._mkldnn
 
-    enable_onednn, disable_onednn, onednn_enabled = enable_mkldnn, disable_mkldnn, mkldnn_enabled
+    enable_onednn, disable_onednn, onednn_enabled = (
+        enable_mkldnn,
+        disable_mkldnn,
+        mkldnn_enabled,
+    )
 
     def set_cpu_math_library_num_threads(self, num_threads: int) -> None:
         if not isinstance(num_threads, int) or num_threads < 1:
             raise PredictorUsageError(
-                f"set_cpu_math_library_num_threads: expected an integer >= 1, got {num_threads!r}")
+                "set_cpu_math_library_num_threads: expected an integer >= 1, "
+                f"got {num_threads!r}"
+            )
         self._num_threads = num_threads
 
     def cpu_math_library_num_threads(self) -> int:
@@ -151,8 +160,12 @@ class Config:
         return self._num_threads or 0
 
     # -- GPU / TensorRT ------------------------------------------------------------------
-    def enable_use_gpu(self, memory_pool_init_size_mb: int, device_id: int = 0,
-                       precision_mode: PrecisionType = PrecisionType.Float32) -> None:
+    def enable_use_gpu(
+        self,
+        memory_pool_init_size_mb: int,
+        device_id: int = 0,
+        precision_mode: PrecisionType = PrecisionType.Float32,
+    ) -> None:
         """Compile for CUDA and run on ``device_id``; checked at ``create_predictor``.
 
         The memory pool size has no equivalent (TVM allocates through its own pooled
@@ -175,16 +188,25 @@ class Config:
     def memory_pool_init_size_mb(self) -> int:
         return self._gpu[0] if self._gpu else 0
 
-    def enable_tensorrt_engine(self, workspace_size: int = 1 << 30, max_batch_size: int = 1,
-                               min_subgraph_size: int = 3,
-                               precision_mode: PrecisionType = PrecisionType.Float32,
-                               use_static: bool = False, use_calib_mode: bool = True) -> None:
+    def enable_tensorrt_engine(
+        self,
+        workspace_size: int = 1 << 30,
+        max_batch_size: int = 1,
+        min_subgraph_size: int = 3,
+        precision_mode: PrecisionType = PrecisionType.Float32,
+        use_static: bool = False,
+        use_calib_mode: bool = True,
+    ) -> None:
         """Request TensorRT regions; ``create_predictor`` refuses it until paddlec has a
         TensorRT runtime (it is never dropped silently)."""
-        self._tensorrt = {"workspace_size": workspace_size, "max_batch_size": max_batch_size,
-                          "min_subgraph_size": min_subgraph_size,
-                          "precision_mode": PrecisionType(precision_mode),
-                          "use_static": use_static, "use_calib_mode": use_calib_mode}
+        self._tensorrt = {
+            "workspace_size": workspace_size,
+            "max_batch_size": max_batch_size,
+            "min_subgraph_size": min_subgraph_size,
+            "precision_mode": PrecisionType(precision_mode),
+            "use_static": use_static,
+            "use_calib_mode": use_calib_mode,
+        }
 
     def tensorrt_engine_enabled(self) -> bool:
         return self._tensorrt is not None
@@ -204,17 +226,22 @@ class Config:
 
     def enable_memory_optim(self, x: bool = True) -> None:
         if not x:
-            warnings.warn("enable_memory_optim(False): paddlec always plans memory statically "
-                          "(Relax StaticPlanBlockMemory); it cannot be turned off",
-                          stacklevel=2)
+            warnings.warn(
+                "enable_memory_optim(False): paddlec always plans memory statically "
+                "(Relax StaticPlanBlockMemory); it cannot be turned off",
+                stacklevel=2,
+            )
         self._memory_optim = bool(x)
 
     # -- feeding -------------------------------------------------------------------------
     def switch_use_feed_fetch_ops(self, x: bool = True) -> None:
         if x:
-            warnings.warn("switch_use_feed_fetch_ops(True): compiled artifacts have no feed/"
-                          "fetch ops; inputs and outputs always go through zero-copy handles "
-                          "(Predictor.run(list) also works)", stacklevel=2)
+            warnings.warn(
+                "switch_use_feed_fetch_ops(True): compiled artifacts have no feed/"
+                "fetch ops; inputs and outputs always go through zero-copy handles "
+                "(Predictor.run(list) also works)",
+                stacklevel=2,
+            )
         self._feed_fetch_ops = bool(x)
 
     def use_feed_fetch_ops_enabled(self) -> bool:
@@ -248,10 +275,13 @@ class Config:
             base = fast_cpu_plan()
         else:
             base = CompilePlan(target="llvm")
-        return CompilePlan(target=base.target, host=base.host,
-                           opt_level=2 if self._ir_optim else 0,
-                           disabled_passes=tuple(sorted(self._deleted_passes)),
-                           options=dict(base.options))
+        return CompilePlan(
+            target=base.target,
+            host=base.host,
+            opt_level=2 if self._ir_optim else 0,
+            disabled_passes=tuple(sorted(self._deleted_passes)),
+            options=dict(base.options),
+        )
 
     def device(self) -> str:
         return f"cuda:{self._gpu[1]}" if self._gpu else "cpu"

@@ -71,8 +71,10 @@ class Predictor:
         """
         if inputs is not None:
             if len(inputs) != len(self._inputs):
-                raise InputMismatchError(f"run(): expected {len(self._inputs)} input(s) "
-                                         f"{self.get_input_names()}, got {len(inputs)}")
+                raise InputMismatchError(
+                    f"run(): expected {len(self._inputs)} input(s) "
+                    f"{self.get_input_names()}, got {len(inputs)}"
+                )
             for handle, value in zip(self._inputs.values(), inputs):
                 handle.copy_from_cpu(value)
         feed = [handle._feed_value() for handle in self._inputs.values()]
@@ -94,8 +96,10 @@ class Predictor:
         return 0
 
     def __repr__(self) -> str:
-        return (f"{type(self).__name__}({str(self._model.path)!r}, "
-                f"inputs={self.get_input_names()}, outputs={self.get_output_names()})")
+        return (
+            f"{type(self).__name__}({str(self._model.path)!r}, "
+            f"inputs={self.get_input_names()}, outputs={self.get_output_names()})"
+        )
 
 
 def _lookup(handles: dict[str, Tensor], name: str, kind: str) -> Tensor:
@@ -103,27 +107,35 @@ def _lookup(handles: dict[str, Tensor], name: str, kind: str) -> Tensor:
         return handles[name]
     except (KeyError, TypeError):
         raise InputMismatchError(
-            f"unknown {kind} name {name!r}; the model's {kind}s are {list(handles)}") from None
+            f"unknown {kind} name {name!r}; the model's {kind}s are {list(handles)}"
+        ) from None
 
 
-def create_predictor(config: Config, predictor_class: type[Predictor] = Predictor) -> Predictor:
+def create_predictor(
+    config: Config, predictor_class: type[Predictor] = Predictor
+) -> Predictor:
     """Load (compiling and caching first when needed) the model of ``config``."""
     if not isinstance(config, Config):
-        raise PredictorUsageError(f"create_predictor expects a Config, got {type(config).__name__}")
+        raise PredictorUsageError(
+            f"create_predictor expects a Config, got {type(config).__name__}"
+        )
     tvm = tvm_runtime()
     cuda_arch = _check_devices(config, tvm)
     entry = None
     if config.is_artifact():
         changed = config.compile_switches_set()
         if changed:
-            warnings.warn(f"{', '.join(changed)}: no effect, {config.model_dir()} is already "
-                          "compiled; these switches apply when paddlec compiles a model",
-                          stacklevel=2)
+            warnings.warn(
+                f"{', '.join(changed)}: no effect, {config.model_dir()} is already "
+                "compiled; these switches apply when paddlec compiles a model",
+                stacklevel=2,
+            )
         artifact = Path(config.model_dir())
     else:
         model, files = _model_source(config)
-        entry = ensure_compiled(model, files, config.compile_plan(cuda_arch), tvm.__version__,
-                                config.cache_dir())
+        entry = ensure_compiled(
+            model, files, config.compile_plan(cuda_arch), tvm.__version__, config.cache_dir()
+        )
         artifact = entry.path
     model_obj = load(artifact, device=config.device(), num_threads=config.num_threads())
     _check_thread_count(config, tvm)
@@ -136,14 +148,17 @@ def _model_source(config: Config) -> tuple[Path, list[Path]]:
         model = Path(config.model_dir())
         return model, model_files(model)
     if not config.prog_file():
-        raise PredictorUsageError("Config has no model: pass a model folder, or program and "
-                                  "params files, to Config(...)")
+        raise PredictorUsageError(
+            "Config has no model: pass a model folder, or program and "
+            "params files, to Config(...)"
+        )
     prog, params = Path(config.prog_file()), Path(config.params_file())
     if not config.params_file() or params.parent != prog.parent or params.stem != prog.stem:
         raise PredictorUsageError(
             f"Config({prog}, {params}): paddlec compiles a program with the params file next "
             f"to it under the same name ({prog.with_suffix('.pdiparams').name}); rename or "
-            "move the params file")
+            "move the params file"
+        )
     return prog, [p for p in (prog, params) if p.is_file()]
 
 
@@ -152,8 +167,10 @@ def _check_devices(config: Config, tvm: Any) -> str | None:
     (``sm_XY``) of the requested device, or None on CPU."""
     if not config.use_gpu():
         if config.tensorrt_engine_enabled():
-            raise DeviceUnavailableError("enable_tensorrt_engine() needs enable_use_gpu(...) "
-                                         "first (TensorRT runs on a CUDA GPU)")
+            raise DeviceUnavailableError(
+                "enable_tensorrt_engine() needs enable_use_gpu(...) "
+                "first (TensorRT runs on a CUDA GPU)"
+            )
         return None
     from ..runtime.model import _load_cuda_runtime
 
@@ -162,19 +179,26 @@ def _check_devices(config: Config, tvm: Any) -> str | None:
     try:
         _load_cuda_runtime(tvm)
     except DeviceUnavailableError as exc:
-        raise DeviceUnavailableError(f"enable_use_gpu(..., {device_id}): {exc}{hint}") from None
+        raise DeviceUnavailableError(
+            f"enable_use_gpu(..., {device_id}): {exc}{hint}"
+        ) from None
     device = tvm.cuda(device_id)
     if not device.exist:
-        raise DeviceUnavailableError(f"enable_use_gpu(..., {device_id}): no CUDA device "
-                                     f"{device_id} on this machine{hint}")
+        raise DeviceUnavailableError(
+            f"enable_use_gpu(..., {device_id}): no CUDA device "
+            f"{device_id} on this machine{hint}"
+        )
     if config.tensorrt_engine_enabled() and TENSORRT_TARGET is None:
         raise DeviceUnavailableError(
             "enable_tensorrt_engine(): this paddlec has no TensorRT runtime yet; remove the "
-            "call to run the model with CUDA code generated by TVM")
+            "call to run the model with CUDA code generated by TVM"
+        )
     precision = config._gpu[2] if config._gpu else PrecisionType.Float32
     if precision != PrecisionType.Float32:
-        raise PredictorUsageError(f"precision {precision.name}: paddlec compiles float32 models "
-                                  "only (use PrecisionType.Float32)")
+        raise PredictorUsageError(
+            f"precision {precision.name}: paddlec compiles float32 models "
+            "only (use PrecisionType.Float32)"
+        )
     return "sm_" + str(device.compute_version).replace(".", "")
 
 
@@ -188,7 +212,9 @@ def _check_thread_count(config: Config, tvm: Any) -> None:
     _configure_thread_pool(tvm, wanted)
     got = int(tvm.get_global_func("runtime.NumThreads")())
     if got < wanted:
-        warnings.warn(f"set_cpu_math_library_num_threads({wanted}): TVM's thread pool has "
-                      f"{got} thread(s) here; set TVM_NUM_THREADS={wanted} before starting "
-                      "the process to allow more", stacklevel=3)
-
+        warnings.warn(
+            f"set_cpu_math_library_num_threads({wanted}): TVM's thread pool has "
+            f"{got} thread(s) here; set TVM_NUM_THREADS={wanted} before starting "
+            "the process to allow more",
+            stacklevel=3,
+        )

@@ -41,10 +41,17 @@ class PlaceType(enum.IntEnum):
     GPU = 1
 
 
-_DATA_TYPES = {"float64": DataType.FLOAT64, "float32": DataType.FLOAT32,
-               "float16": DataType.FLOAT16, "bfloat16": DataType.BFLOAT16,
-               "int64": DataType.INT64, "int32": DataType.INT32, "uint8": DataType.UINT8,
-               "int8": DataType.INT8, "bool": DataType.BOOL}
+_DATA_TYPES = {
+    "float64": DataType.FLOAT64,
+    "float32": DataType.FLOAT32,
+    "float16": DataType.FLOAT16,
+    "bfloat16": DataType.BFLOAT16,
+    "int64": DataType.INT64,
+    "int32": DataType.INT32,
+    "uint8": DataType.UINT8,
+    "int8": DataType.INT8,
+    "bool": DataType.BOOL,
+}
 
 
 class Tensor:
@@ -68,7 +75,8 @@ class Tensor:
         except KeyError:
             raise PredictorUsageError(
                 f"tensor {self.name()!r} has dtype {self._spec.dtype}, which Paddle's "
-                "DataType cannot express; use the numpy dtype from copy_to_cpu()") from None
+                "DataType cannot express; use the numpy dtype from copy_to_cpu()"
+            ) from None
 
     def shape(self) -> list[int]:
         """The current shape; before data is set, the model's with -1 for symbolic dims."""
@@ -84,7 +92,9 @@ class Tensor:
         """Declare an input's shape before filling it (Paddle's allocation step)."""
         if not self._is_input:
             raise PredictorUsageError(
-                f"reshape() on output {self.name()!r}: outputs take the shape the model computes")
+                f"reshape() on output {self.name()!r}: outputs take the shape the model "
+                "computes"
+            )
         shape = [int(d) for d in shape]
         self._check_shape(shape)
         if self._value is not None and list(self._value.shape) != shape:
@@ -92,7 +102,7 @@ class Tensor:
         self._shape = shape
 
     def copy_from_cpu(self, data: np.ndarray) -> None:
-        """Copy ``data`` into this input (a snapshot: later changes to ``data`` are not seen)."""
+        """Copy ``data`` into this input (a snapshot: later changes to it are not seen)."""
         self._set_input(np.array(self._checked(data), order="C", copy=True))
 
     def share_external_data(self, data: np.ndarray) -> None:
@@ -101,15 +111,20 @@ class Tensor:
         if not isinstance(data, np.ndarray):
             raise InputMismatchError(
                 f"share_external_data({self.name()!r}): expected a numpy array, got "
-                f"{type(data).__name__}")
+                f"{type(data).__name__}"
+            )
         if self._is_input:
             self._set_input(self._checked(data))
             return
         if data.dtype != np.dtype(self._spec.dtype):
-            raise InputMismatchError(f"output {self.name()!r}: buffer dtype {data.dtype}, "
-                                     f"the model produces {self._spec.dtype}")
+            raise InputMismatchError(
+                f"output {self.name()!r}: buffer dtype {data.dtype}, "
+                f"the model produces {self._spec.dtype}"
+            )
         if not data.flags.writeable:
-            raise PredictorUsageError(f"output {self.name()!r}: the shared buffer is read-only")
+            raise PredictorUsageError(
+                f"output {self.name()!r}: the shared buffer is read-only"
+            )
         self._external = data
 
     def copy_to_cpu(self) -> np.ndarray:
@@ -121,7 +136,8 @@ class Tensor:
         if self._result is None:
             raise PredictorUsageError(
                 f"copy_to_cpu() on output {self.name()!r} before run(): call "
-                "predictor.run() first")
+                "predictor.run() first"
+            )
         return self._result.numpy()
 
     # -- used by the Predictor -----------------------------------------------------------
@@ -129,23 +145,29 @@ class Tensor:
         if not self._is_input:
             raise PredictorUsageError(f"{self.name()!r} is an output; set data on inputs only")
         if not isinstance(data, np.ndarray):
-            raise InputMismatchError(f"input {self.name()!r}: expected a numpy array, got "
-                                     f"{type(data).__name__}")
+            raise InputMismatchError(
+                f"input {self.name()!r}: expected a numpy array, got {type(data).__name__}"
+            )
         if data.dtype != np.dtype(self._spec.dtype):
-            raise InputMismatchError(f"input {self.name()!r}: expected dtype {self._spec.dtype},"
-                                     f" got {data.dtype}; convert with .astype(np."
-                                     f"{self._spec.dtype})")
+            raise InputMismatchError(
+                f"input {self.name()!r}: expected dtype {self._spec.dtype},"
+                f" got {data.dtype}; convert with .astype(np."
+                f"{self._spec.dtype})"
+            )
         self._check_shape(list(data.shape))
         return data
 
     def _check_shape(self, shape: list[int]) -> None:
         want = self._spec.shape
         ok = len(shape) == len(want) and all(
-            not isinstance(w, int) or w == g for w, g in zip(want, shape))
+            not isinstance(w, int) or w == g for w, g in zip(want, shape)
+        )
         if not ok or any(d < 0 for d in shape):
             wanted = "x".join(str(d) for d in want) or "scalar"
             got = "x".join(str(d) for d in shape) or "scalar"
-            raise InputMismatchError(f"input {self.name()!r}: expected shape {wanted}, got {got}")
+            raise InputMismatchError(
+                f"input {self.name()!r}: expected shape {wanted}, got {got}"
+            )
 
     def _set_input(self, value: np.ndarray) -> None:
         self._value = value
@@ -155,7 +177,8 @@ class Tensor:
         if self._value is None:
             raise PredictorUsageError(
                 f"input {self.name()!r} was not set: call get_input_handle({self.name()!r})"
-                ".copy_from_cpu(array) before run()")
+                ".copy_from_cpu(array) before run()"
+            )
         return self._value
 
     def _set_result(self, result: Any) -> None:
@@ -164,7 +187,8 @@ class Tensor:
             if tuple(self._external.shape) != tuple(result.shape):
                 raise PredictorUsageError(
                     f"output {self.name()!r}: shared buffer has shape {self._external.shape}, "
-                    f"the result has {tuple(result.shape)}")
+                    f"the result has {tuple(result.shape)}"
+                )
             np.copyto(self._external, result.numpy())
 
     def __repr__(self) -> str:

@@ -17,17 +17,27 @@ import paddle  # noqa: E402
 from paddle import nn  # noqa: E402
 
 paddle.seed(0)
-net = nn.Sequential(nn.Conv2D(3, 8, 3, padding=1), nn.BatchNorm2D(8), nn.ReLU(),
-                    nn.MaxPool2D(2), nn.Conv2D(8, 8, 3, padding=1), nn.ReLU(),
-                    nn.AdaptiveAvgPool2D(1), nn.Flatten(), nn.Linear(8, 5), nn.Softmax())
+net = nn.Sequential(
+    nn.Conv2D(3, 8, 3, padding=1),
+    nn.BatchNorm2D(8),
+    nn.ReLU(),
+    nn.MaxPool2D(2),
+    nn.Conv2D(8, 8, 3, padding=1),
+    nn.ReLU(),
+    nn.AdaptiveAvgPool2D(1),
+    nn.Flatten(),
+    nn.Linear(8, 5),
+    nn.Softmax(),
+)
 bn = net[1]
 rng = np.random.default_rng(0)
 bn._mean.set_value(rng.standard_normal(8).astype("float32"))
 bn._variance.set_value(rng.uniform(0.5, 2.0, 8).astype("float32"))
 net.eval()
 prefix = os.path.join(out_dir, "model", "inference")
-paddle.jit.save(net, prefix,
-                input_spec=[paddle.static.InputSpec([None, 3, 16, 16], "float32", "x")])
+paddle.jit.save(
+    net, prefix, input_spec=[paddle.static.InputSpec([None, 3, 16, 16], "float32", "x")]
+)
 
 suffix = ".json" if os.path.exists(prefix + ".json") else ".pdmodel"
 config = paddle.inference.Config(prefix + suffix, prefix + ".pdiparams")

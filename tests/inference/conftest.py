@@ -1,4 +1,4 @@
-"""Fixtures for the predictor tests: model folders (not compiled) and a shared compile cache."""
+"""Predictor test fixtures: model folders (not compiled) and a shared compile cache."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import onnx
 import pytest
-import tvm  # noqa: F401  (the full library first: the example_artifact fixture compiles in-process)
+
+# the full TVM library first: the example_artifact fixture compiles in this process
+import tvm  # noqa: F401
 from _helpers import EXAMPLE_MODEL
 from onnx import TensorProto, helper, numpy_helper
 
@@ -19,13 +21,16 @@ def make_mlp(seed: int = 0) -> onnx.ModelProto:
     weight = numpy_helper.from_array(rng.standard_normal((16, 8)).astype(np.float32), "W")
     bias = numpy_helper.from_array(rng.standard_normal(8).astype(np.float32), "b")
     graph = helper.make_graph(
-        [helper.make_node("MatMul", ["x", "W"], ["xw"]),
-         helper.make_node("Add", ["xw", "b"], ["xwb"]),
-         helper.make_node("Relu", ["xwb"], ["y"])],
+        [
+            helper.make_node("MatMul", ["x", "W"], ["xw"]),
+            helper.make_node("Add", ["xw", "b"], ["xwb"]),
+            helper.make_node("Relu", ["xwb"], ["y"]),
+        ],
         "mlp",
         [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16])],
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 8])],
-        [weight, bias])
+        [weight, bias],
+    )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
@@ -45,7 +50,7 @@ def mlp_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def resnet_dir(tmp_path_factory) -> Path:
-    """A model folder holding examples/resnet_tiny.onnx (image: float32[N,3,64,64] → probs)."""
+    """A model folder holding examples/resnet_tiny.onnx (image[N,3,64,64] → probs)."""
     folder = tmp_path_factory.mktemp("resnet_model")
     shutil.copy(EXAMPLE_MODEL, folder / "model.onnx")
     return folder

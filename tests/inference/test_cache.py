@@ -11,7 +11,6 @@ import time
 
 import numpy as np
 import onnx
-
 from paddlec import runtime
 from paddlec.inference import Config, create_predictor
 from paddlec.inference.cache import cache_key, ensure_compiled, model_files
@@ -58,9 +57,15 @@ def test_key_covers_model_bytes_plan_and_versions(tmp_path, mlp_model):
     base = cache_key(files, tmp_path, plan, "0.27.0")
     assert cache_key(files, tmp_path, plan, "0.27.0") == base
     assert cache_key(files, tmp_path, plan, "0.28.0") != base
-    assert cache_key(files, tmp_path, CompilePlan(target="llvm", opt_level=0), "0.27.0") != base
-    assert cache_key(files, tmp_path, CompilePlan(target="llvm", disabled_passes=("x",)),
-                     "0.27.0") != base
+    assert (
+        cache_key(files, tmp_path, CompilePlan(target="llvm", opt_level=0), "0.27.0") != base
+    )
+    assert (
+        cache_key(
+            files, tmp_path, CompilePlan(target="llvm", disabled_passes=("x",)), "0.27.0"
+        )
+        != base
+    )
     memo = tmp_path / "memo"
     assert cache_key(files, tmp_path, plan, "0.27.0", memo_dir=memo) == base
     assert cache_key(files, tmp_path, plan, "0.27.0", memo_dir=memo) == base  # memo hit
@@ -103,9 +108,15 @@ RACER = textwrap.dedent("""
 
 def test_two_processes_creating_the_same_predictor_at_once(mlp_dir, tmp_path):
     cache, go = tmp_path / "cache", tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", RACER, str(mlp_dir), str(cache), str(go)],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, str(mlp_dir), str(cache), str(go)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
     time.sleep(1.0)  # both are polling for the start signal
     go.touch()
     reports = []

@@ -7,7 +7,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from paddlec.errors import (
     CompileError,
     DeviceUnavailableError,
@@ -96,7 +95,9 @@ def test_gpu_switch_without_a_gpu_fails_at_create_before_compiling(mlp_dir, tmp_
     config.set_optim_cache_dir(tmp_path / "cache")
     config.enable_use_gpu(100, 0)
     assert config.use_gpu() and config.gpu_device_id() == 0
-    with pytest.raises(DeviceUnavailableError, match=r"enable_use_gpu.*disable_gpu\(\)") as info:
+    with pytest.raises(
+        DeviceUnavailableError, match=r"enable_use_gpu.*disable_gpu\(\)"
+    ) as info:
         create_predictor(config)
     assert info.value.exit_code == 2
     assert not (tmp_path / "cache").exists()  # nothing was compiled
@@ -171,7 +172,9 @@ def test_corrupt_model_gives_the_compilers_typed_error(tmp_path):
     config.set_optim_cache_dir(tmp_path / "cache")
     with pytest.raises(ModelLoadError, match="model.onnx"):
         create_predictor(config)
-    assert not [p for p in (tmp_path / "cache").iterdir() if p.is_dir() and p.name != "file-hashes"]
+    assert not [
+        p for p in (tmp_path / "cache").iterdir() if p.is_dir() and p.name != "file-hashes"
+    ]
 
 
 def test_unknown_pass_name_is_an_error(mlp_dir, tmp_path):
@@ -183,10 +186,15 @@ def test_unknown_pass_name_is_an_error(mlp_dir, tmp_path):
 
 
 def test_a_crashing_compiler_fails_the_call_not_the_process(mlp_dir, tmp_path, monkeypatch):
-    monkeypatch.setattr(cache_module, "worker_command",
-                        lambda request: [sys.executable, "-c", "import os; os.abort()"])
+    monkeypatch.setattr(
+        cache_module,
+        "worker_command",
+        lambda request: [sys.executable, "-c", "import os; os.abort()"],
+    )
     config = Config(str(mlp_dir))
     config.set_optim_cache_dir(tmp_path / "cache")
     with pytest.raises(CompileError, match="died with signal 6"):
         create_predictor(config)
-    assert not [p for p in (tmp_path / "cache").iterdir() if p.is_dir() and p.name != "file-hashes"]
+    assert not [
+        p for p in (tmp_path / "cache").iterdir() if p.is_dir() and p.name != "file-hashes"
+    ]

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from _helpers import EXAMPLE_MODEL, ort_run
-
 from paddlec import runtime
+from paddlec.errors import PredictorUsageError
 from paddlec.fluid.core import AnalysisConfig, create_paddle_predictor
 from paddlec.inference import Config, DataType, create_predictor
 
@@ -32,8 +32,9 @@ def test_seed_legacy_flow_matches_runtime_and_onnxruntime(resnet_dir, shared_cac
     assert (input_names, output_names) == (["image"], ["probs"])
     want = runtime.load(predictor.artifact_dir).run({"image": x})["probs"]
     np.testing.assert_array_equal(got, want)
-    np.testing.assert_allclose(got, ort_run(EXAMPLE_MODEL, {"image": x})["probs"],
-                               rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        got, ort_run(EXAMPLE_MODEL, {"image": x})["probs"], rtol=1e-4, atol=1e-5
+    )
 
 
 def test_paddle3_flow_matches_the_legacy_flow(resnet_dir, shared_cache):
@@ -55,7 +56,8 @@ def test_paddle3_flow_matches_the_legacy_flow(resnet_dir, shared_cache):
     legacy.zero_copy_run()
     np.testing.assert_array_equal(got, legacy.get_output_tensor("probs").copy_to_cpu())
     np.testing.assert_array_equal(
-        got, runtime.load(predictor.artifact_dir).run({"image": x})["probs"])
+        got, runtime.load(predictor.artifact_dir).run({"image": x})["probs"]
+    )
 
 
 def test_artifact_folder_loads_directly(example_artifact):
@@ -121,13 +123,15 @@ def test_clone_shares_the_library_and_gives_the_same_results(resnet_dir, shared_
     assert type(twin) is type(predictor) and twin._model._library is predictor._model._library
     x = _image(9)
     twin.get_input_handle("image").copy_from_cpu(x)
-    with pytest.raises(Exception):  # the clone's handles are its own
+    with pytest.raises(PredictorUsageError):  # the clone's handles are its own
         predictor.get_output_handle("probs").copy_to_cpu()
     twin.run()
     predictor.get_input_handle("image").copy_from_cpu(x)
     predictor.run()
-    np.testing.assert_array_equal(twin.get_output_handle("probs").copy_to_cpu(),
-                                  predictor.get_output_handle("probs").copy_to_cpu())
+    np.testing.assert_array_equal(
+        twin.get_output_handle("probs").copy_to_cpu(),
+        predictor.get_output_handle("probs").copy_to_cpu(),
+    )
 
 
 def test_legacy_clone_keeps_the_legacy_names(example_artifact):

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from paddlec import runtime
 from paddlec.fluid.core import AnalysisConfig, create_paddle_predictor
 from paddlec.inference import Config, create_predictor
@@ -59,13 +58,17 @@ def test_model_saved_by_paddlec_fluid(tmp_path):
         loss = fluid.layers.cross_entropy(input=predict, label=label)
         fluid.layers.mean(loss)
         executor.run(startup)
-        fluid.io.save_inference_model(str(tmp_path / "model"), feed_var_names=["image"],
-                                      target_vars=[predict], executor=executor,
-                                      main_program=main)
+        fluid.io.save_inference_model(
+            str(tmp_path / "model"),
+            feed_var_names=["image"],
+            target_vars=[predict],
+            executor=executor,
+            main_program=main,
+        )
         x = np.random.default_rng(0).random((3, 28, 28), dtype=np.float32)
-        (reference,) = executor.run(main, feed={"image": x,
-                                                "label": np.zeros((3, 1), np.int64)},
-                                    fetch_list=[predict])
+        (reference,) = executor.run(
+            main, feed={"image": x, "label": np.zeros((3, 1), np.int64)}, fetch_list=[predict]
+        )
 
     legacy, artifact = _legacy_flow(tmp_path / "model", tmp_path / "cache", x)
     config = Config(str(tmp_path / "model"))
@@ -80,14 +83,20 @@ def test_model_saved_by_paddlec_fluid(tmp_path):
 def test_model_saved_by_paddle(tmp_path, fmt):
     pytest.importorskip("paddlec.compiler.frontends.paddle")
     pytest.importorskip("paddle")  # only checks that it is installed; it runs in a child
-    proc = subprocess.run([sys.executable, str(SAVER), str(tmp_path), fmt],
-                          capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, str(SAVER), str(tmp_path), fmt],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     x, paddle_y = np.load(tmp_path / "x.npy"), np.load(tmp_path / "paddle_y.npy")
     model_dir = tmp_path / "model"
 
     legacy, artifact = _legacy_flow(model_dir, tmp_path / "cache", x)
-    config = Config(str(model_dir / f"inference.{fmt}"), str(model_dir / "inference.pdiparams"))
+    config = Config(
+        str(model_dir / f"inference.{fmt}"), str(model_dir / "inference.pdiparams")
+    )
     config.set_optim_cache_dir(tmp_path / "cache")
     modern = _paddle3_flow(config, x)
     np.testing.assert_array_equal(legacy, _runtime_output(artifact, x))

@@ -10,7 +10,6 @@ import threading
 
 import numpy as np
 import pytest
-
 from paddlec.inference import Config, create_predictor
 from paddlec.runtime._tvm import tvm_runtime
 
@@ -27,7 +26,8 @@ def make_input(t, i):
 
 predictor = create_predictor(Config(artifact))
 (name,), (out_name,) = predictor.get_input_names(), predictor.get_output_names()
-expected = [[predictor.run([make_input(t, i)])[0] for i in range(runs)] for t in range(threads)]
+expected = [[predictor.run([make_input(t, i)])[0] for i in range(runs)]
+            for t in range(threads)]
 distinct = len({e.tobytes() for row in expected for e in row})
 
 after_warm, release = threading.Barrier(threads + 1), threading.Barrier(threads + 1)
@@ -49,7 +49,8 @@ def worker(t, clone):
         after_warm.abort()
         release.abort()
 
-workers = [threading.Thread(target=worker, args=(t, predictor.clone())) for t in range(threads)]
+workers = [threading.Thread(target=worker, args=(t, predictor.clone()))
+           for t in range(threads)]
 for w in workers:
     w.start()
 after_warm.wait()
@@ -66,8 +67,12 @@ print(json.dumps({"mismatches": mismatches, "done": done, "failures": failures,
 
 
 def _stress(artifact, shape: str) -> dict:
-    proc = subprocess.run([sys.executable, "-c", STRESS, str(artifact), shape],
-                          capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-c", STRESS, str(artifact), shape],
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
