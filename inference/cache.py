@@ -5,7 +5,8 @@ plan, compiling it first when the cache does not hold it. The key is the sha256 
 files' bytes, the plan (target, -O level, disabled passes, options), the paddlec and TVM
 versions, and, for ``native`` targets, this CPU. Compiling runs ``python -m
 paddlec.inference._compile_worker`` in a child process so that the serving process never
-loads TVM's compiler library and a compiler crash only fails this call.
+loads TVM's compiler library and a compiler crash only fails this call
+(``$PADDLEC_COMPILE_TIMEOUT`` seconds, if set, bound it).
 
 Concurrency: one ``fcntl`` lock file per key serializes compiles of that key across
 processes; the artifact writer renames a complete folder into place, so a reader that does
@@ -244,7 +245,16 @@ def _compile_in_child(model: Path, output: Path, plan: CompilePlan) -> None:
     env = dict(os.environ)
     env.pop("TVM_USE_RUNTIME_LIB", None)  # the child needs TVM's compiler library
     log.info("compiling %s for %s (once; cached at %s)", model, plan.target, output)
-    proc = subprocess.run(worker_command(request), env=env, capture_output=True, text=True)
+    timeout = float(os.environ.get("PADDLEC_COMPILE_TIMEOUT", 0)) or None
+    try:
+        proc = subprocess.run(
+            worker_command(request), env=env, capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise CompileError(
+            f"compiling {model} took longer than PADDLEC_COMPILE_TIMEOUT={timeout:g} s; "
+            "the compiler process was killed and the cache is unchanged"
+        ) from None
     if proc.returncode == 0 and _is_complete(output):
         return
     lines = proc.stderr.strip().splitlines()

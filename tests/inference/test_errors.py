@@ -198,3 +198,16 @@ def test_a_crashing_compiler_fails_the_call_not_the_process(mlp_dir, tmp_path, m
     assert not [
         p for p in (tmp_path / "cache").iterdir() if p.is_dir() and p.name != "file-hashes"
     ]
+
+
+def test_a_hanging_compiler_is_killed_after_the_timeout(mlp_dir, tmp_path, monkeypatch):
+    monkeypatch.setattr(
+        cache_module,
+        "worker_command",
+        lambda request: [sys.executable, "-c", "import time; time.sleep(60)"],
+    )
+    monkeypatch.setenv("PADDLEC_COMPILE_TIMEOUT", "0.5")
+    config = Config(str(mlp_dir))
+    config.set_optim_cache_dir(tmp_path / "cache")
+    with pytest.raises(CompileError, match="PADDLEC_COMPILE_TIMEOUT=0.5"):
+        create_predictor(config)
