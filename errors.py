@@ -16,6 +16,7 @@ __all__ = [
     "InputMismatchError",
     "DeviceUnavailableError",
     "PredictorUsageError",
+    "PruneError",
 ]
 
 
@@ -70,5 +71,12 @@ class DeviceUnavailableError(PaddlecError):
 class PredictorUsageError(PaddlecError):
     """The predictor API is used out of order or with a setting paddlec cannot honour
     (reading an output before ``run()``, a precision mode we do not compile, ...)."""
+
+    exit_code = 2
+
+
+class PruneError(PaddlecError):
+    """Feeds and targets do not define a computable subgraph (unknown name, or a target that
+    needs a value that is neither fed nor a weight)."""
 
     exit_code = 2
