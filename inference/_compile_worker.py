@@ -1,7 +1,10 @@
 """Child-process entry point of the compile cache: ``python -m
 paddlec.inference._compile_worker '<json request>'``.
 
-Runs ``compile_model`` with the request's plan and writes the artifact atomically. A typed
+Runs ``compile_model`` with the request's plan and writes the artifact atomically. The
+plan's ``cpu_fast_path`` (``enable_mkldnn`` / ``disable_mkldnn``) becomes
+``compile_model(fast_path=...)`` when this compiler has a CPU library fast path; without
+one there is nothing to switch and the target alone decides. A typed
 failure is reported as one JSON line after ``ERROR_MARKER`` on stderr (exit 2 or 1), so the
 parent re-raises the same error class; anything else exits non-zero with its traceback.
 """
@@ -19,8 +22,12 @@ __all__ = ["main"]
 
 def main(argv: list[str]) -> int:
     request = json.loads(argv[0])
-    from ..compiler import compile_model
+    from ..compiler import CompileOptions, compile_model
 
+    options = dict(request["options"])
+    fast_path = request.get("cpu_fast_path")
+    if fast_path is not None and "fast_path" in CompileOptions.__dataclass_fields__:
+        options["fast_path"] = fast_path
     try:
         compile_model(
             request["model"],
@@ -29,7 +36,7 @@ def main(argv: list[str]) -> int:
             host=request["host"],
             opt_level=request["opt_level"],
             disabled_passes=tuple(request["disabled_passes"]),
-            **request["options"],
+            **options,
         )
     except PaddlecError as exc:
         sys.stderr.write(

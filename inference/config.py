@@ -34,8 +34,8 @@ class PrecisionType(enum.IntEnum):
 
 # switch -> what paddlec does with it (printed by summary(), mirrored in the README table)
 SWITCHES: dict[str, str] = {
-    "enable_mkldnn() (default on)": "fastest CPU path, fast_cpu_plan(): llvm -mcpu=native",
-    "disable_mkldnn()": "portable CPU code: target 'llvm' (generic x86-64)",
+    "enable_mkldnn() (default on)": "fastest CPU path, fast_cpu_plan(): native + fast path",
+    "disable_mkldnn()": "portable CPU code: target 'llvm', no library fast path",
     "enable_use_gpu(mb, id)": "target 'cuda -arch=sm_XY' of device id; no GPU: error",
     "enable_tensorrt_engine(...)": "TensorRT regions: not available yet (error)",
     "disable_gpu()": "back to the CPU target",
@@ -58,17 +58,18 @@ class CompilePlan:
     host: str | None = None
     opt_level: int = 2
     disabled_passes: tuple[str, ...] = ()
+    cpu_fast_path: bool | None = None  # CPU library fast path on/off; None: not a CPU plan
     options: dict = field(default_factory=dict)  # extra compile_model() keyword arguments
 
 
 def fast_cpu_plan() -> CompilePlan:
-    """THE place that defines ``enable_mkldnn()``'s fast CPU path.
+    """THE place that defines ``enable_mkldnn()``'s fast CPU path: LLVM code for this CPU, with
+    the compiler's library fast path (oneDNN for conv/matmul/pool) where the compiler has one.
 
-    Today the fastest CPU code paddlec builds is LLVM tuned for this machine's CPU. When the
-    CPU fast path (library dispatch / schedules) lands, set its compile option here, e.g.
-    ``options={"fast_path": True}``: it flows into ``compile_model(**options)`` and the key.
+    ``cpu_fast_path`` reaches ``compile_model(fast_path=...)`` through the compile worker,
+    which passes it when ``CompileOptions`` has that field (see ``_compile_worker``).
     """
-    return CompilePlan(target="native")
+    return CompilePlan(target="native", cpu_fast_path=True)
 
 
 class Config:
@@ -274,10 +275,11 @@ class Config:
         elif self._mkldnn:
             base = fast_cpu_plan()
         else:
-            base = CompilePlan(target="llvm")
+            base = CompilePlan(target="llvm", cpu_fast_path=False)
         return CompilePlan(
             target=base.target,
             host=base.host,
+            cpu_fast_path=base.cpu_fast_path,
             opt_level=2 if self._ir_optim else 0,
             disabled_passes=tuple(sorted(self._deleted_passes)),
             options=dict(base.options),

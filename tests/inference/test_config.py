@@ -14,9 +14,8 @@ def test_defaults_follow_paddle3():
     assert config.model_dir() == "model" and config.mkldnn_enabled() and config.ir_optim()
     assert not config.use_gpu() and config.gpu_device_id() == 0
     assert config.cpu_math_library_num_threads() == 0  # TVM's default pool
-    assert config.compile_plan() == CompilePlan(
-        target=fast_cpu_plan().target, opt_level=2, options=fast_cpu_plan().options
-    )
+    assert config.compile_plan() == fast_cpu_plan()
+    assert fast_cpu_plan() == CompilePlan(target="native", opt_level=2, cpu_fast_path=True)
     assert config.device() == "cpu" and config.num_threads() is None
 
 
@@ -29,7 +28,7 @@ def test_switches_change_the_plan():
     config.delete_pass("dead_code_elimination")
     config.set_cpu_math_library_num_threads(3)
     plan = config.compile_plan()
-    assert plan.target == "llvm" and plan.opt_level == 0
+    assert plan.target == "llvm" and plan.opt_level == 0 and plan.cpu_fast_path is False
     assert plan.disabled_passes == (
         "common_subexpression_elimination",
         "dead_code_elimination",
@@ -49,7 +48,8 @@ def test_gpu_switch_maps_to_a_cuda_target_of_the_device():
     assert config.use_gpu() and config.gpu_device_id() == 1
     assert config.memory_pool_init_size_mb() == 256
     assert config.device() == "cuda:1"
-    assert config.compile_plan(cuda_arch="sm_90").target == "cuda -arch=sm_90"
+    gpu_plan = config.compile_plan(cuda_arch="sm_90")
+    assert gpu_plan.target == "cuda -arch=sm_90" and gpu_plan.cpu_fast_path is None
     with pytest.raises(PredictorUsageError, match="CUDA arch"):
         config.compile_plan()
     config.disable_gpu()
