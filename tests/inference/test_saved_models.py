@@ -7,6 +7,7 @@ These need the fluid API (``paddlec.fluid.io``) resp. the Paddle frontend
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -82,7 +83,8 @@ def test_model_saved_by_paddlec_fluid(tmp_path):
 @pytest.mark.parametrize("fmt", ["json", "pdmodel"])
 def test_model_saved_by_paddle(tmp_path, fmt):
     pytest.importorskip("paddlec.compiler.frontends.paddle")
-    pytest.importorskip("paddle")  # only checks that it is installed; it runs in a child
+    if importlib.util.find_spec("paddle") is None:  # not imported here: Paddle's oneDNN
+        pytest.skip("paddlepaddle is not installed")  # clashes with the fast path's
     proc = subprocess.run(
         [sys.executable, str(SAVER), str(tmp_path), fmt],
         capture_output=True,
