@@ -16,6 +16,7 @@ __all__ = [
     "InputMismatchError",
     "DeviceUnavailableError",
     "PredictorUsageError",
+    "TensorRTUnavailableError",
     "PruneError",
 ]
 
@@ -71,6 +72,13 @@ class DeviceUnavailableError(PaddlecError):
 class PredictorUsageError(PaddlecError):
     """The predictor API is used out of order or with a setting paddlec cannot honour
     (reading an output before ``run()``, a precision mode we do not compile, ...)."""
+
+    exit_code = 2
+
+
+class TensorRTUnavailableError(DeviceUnavailableError):
+    """An artifact with TensorRT regions was loaded where TensorRT cannot run them (no
+    ``tensorrt`` package or no GPU) and it carries no TVM fallback (``--trt-fallback``)."""
 
     exit_code = 2
 
