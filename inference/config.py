@@ -37,7 +37,7 @@ SWITCHES: dict[str, str] = {
     "enable_mkldnn() (default on)": "fastest CPU path, fast_cpu_plan(): native + fast path",
     "disable_mkldnn()": "portable CPU code: target 'llvm', no library fast path",
     "enable_use_gpu(mb, id)": "target 'cuda -arch=sm_XY' of device id; no GPU: error",
-    "enable_tensorrt_engine(...)": "TensorRT regions: not available yet (error)",
+    "enable_tensorrt_engine(...)": "target 'tensorrt -arch=sm_XY': TensorRT regions",
     "disable_gpu()": "back to the CPU target",
     "switch_ir_optim(False)": "compile with -O0 (no IR passes); True = -O2",
     "delete_pass(name)": "--disable-pass name (paddlec pass names; unknown -> error)",
@@ -60,6 +60,9 @@ class CompilePlan:
     disabled_passes: tuple[str, ...] = ()
     cpu_fast_path: bool | None = None  # CPU library fast path on/off; None: not a CPU plan
     options: dict = field(default_factory=dict)  # extra compile_model() keyword arguments
+
+
+_TRT_PRECISION = {PrecisionType.Float32: "fp32", PrecisionType.Half: "fp16"}
 
 
 def fast_cpu_plan() -> CompilePlan:
@@ -198,8 +201,29 @@ class Config:
         use_static: bool = False,
         use_calib_mode: bool = True,
     ) -> None:
-        """Request TensorRT regions; ``create_predictor`` refuses it until paddlec has a
-        TensorRT runtime (it is never dropped silently)."""
+        """Compile with TensorRT regions (target ``tensorrt``) and run them with TensorRT; needs
+        ``enable_use_gpu`` and the ``tensorrt`` package (checked at ``create_predictor``).
+
+        fp32 and fp16 are supported; int8 needs calibration data when compiling, which
+        Paddle's run-time calibration mode has no equivalent for (compile with ``paddlec
+        compile -t tensorrt --trt-precision int8 --calib-data ...`` and load the artifact).
+        Engines are always cached (``$PADDLEC_CACHE_DIR/tensorrt``), as with
+        ``use_static=True``; ``max_batch_size`` does not exist in TensorRT 10's explicit
+        batch mode, a value other than 1 warns.
+        """
+        precision = PrecisionType(precision_mode)
+        if precision not in _TRT_PRECISION:
+            raise PredictorUsageError(
+                f"enable_tensorrt_engine(precision_mode={precision.name}): paddlec's TensorRT "
+                "regions run in Float32 or Half here; int8 needs calibration data at compile "
+                "time (paddlec compile -t tensorrt --trt-precision int8 --calib-data DIR)"
+            )
+        if max_batch_size != 1:
+            warnings.warn(
+                f"enable_tensorrt_engine(max_batch_size={max_batch_size}): no effect, TensorRT "
+                "engines take the model's (dynamic) shapes",
+                stacklevel=2,
+            )
         self._tensorrt = {
             "workspace_size": workspace_size,
             "max_batch_size": max_batch_size,
@@ -272,6 +296,17 @@ class Config:
             if cuda_arch is None:
                 raise PredictorUsageError("a GPU plan needs the device's CUDA arch")
             base = CompilePlan(target=f"cuda -arch={cuda_arch}")
+            if self._tensorrt is not None:
+                trt = self._tensorrt
+                base = CompilePlan(
+                    target=f"tensorrt -arch={cuda_arch}",
+                    options={
+                        "trt_precision": _TRT_PRECISION[trt["precision_mode"]],
+                        "min_subgraph_size": int(trt["min_subgraph_size"]),
+                        "trt_workspace_mb": max(1, int(trt["workspace_size"]) >> 20),
+                        "trt_fallback": False,  # never run TVM code in TensorRT's place
+                    },
+                )
         elif self._mkldnn:
             base = fast_cpu_plan()
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from paddlec.errors import PredictorUsageError
-from paddlec.inference import SWITCHES, Config, create_predictor
+from paddlec.inference import SWITCHES, Config, PrecisionType, create_predictor
 from paddlec.inference.config import CompilePlan, fast_cpu_plan
 
 
@@ -79,3 +79,23 @@ def test_summary_lists_settings_and_every_switch(tmp_path):
     assert "llvm" in text and "-O2" in text
     for switch in SWITCHES:
         assert switch in text
+
+
+def test_tensorrt_switch_maps_to_tensorrt_regions():
+    config = Config("./model")
+    config.enable_use_gpu(100, 0)
+    config.enable_tensorrt_engine(
+        workspace_size=1 << 28, min_subgraph_size=5, precision_mode=PrecisionType.Half
+    )
+    plan = config.compile_plan(cuda_arch="sm_80")
+    assert plan.target == "tensorrt -arch=sm_80"
+    assert plan.options == {
+        "trt_precision": "fp16",
+        "min_subgraph_size": 5,
+        "trt_workspace_mb": 256,
+        "trt_fallback": False,
+    }
+    with pytest.raises(PredictorUsageError, match="int8 needs calibration data"):
+        config.enable_tensorrt_engine(precision_mode=PrecisionType.Int8)
+    with pytest.warns(UserWarning, match="max_batch_size=8"):
+        config.enable_tensorrt_engine(max_batch_size=8)
