@@ -15,6 +15,7 @@ __all__ = [
     "ArtifactError",
     "InputMismatchError",
     "DeviceUnavailableError",
+    "PassVerificationError",
 ]
 
 
@@ -64,3 +65,9 @@ class DeviceUnavailableError(PaddlecError):
     """The requested device (e.g. ``cuda:0``) does not exist on this machine."""
 
     exit_code = 2
+
+
+class PassVerificationError(PaddlecError):
+    """``--verify-passes``: a pass changed the model's outputs beyond tolerance (a paddlec bug)."""
+
+    exit_code = 1
