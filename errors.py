@@ -68,6 +68,6 @@ class DeviceUnavailableError(PaddlecError):
 
 
 class PassVerificationError(PaddlecError):
-    """``--verify-passes``: a pass changed the model's outputs beyond tolerance (a paddlec bug)."""
+    """``--verify-passes``: a pass changed the outputs beyond tolerance (a paddlec bug)."""
 
     exit_code = 1

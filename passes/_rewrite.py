@@ -28,7 +28,7 @@ _MAX_REWRITES_PER_NODE = 4
 
 @dataclass
 class Match:
-    """The parts of a matched pattern: ``nodes`` by role name, plus any arrays read on the way."""
+    """A matched pattern: ``nodes`` by role name, plus any values read on the way."""
 
     nodes: dict[str, ir.Node]
     values: dict[str, object] = field(default_factory=dict)
@@ -38,7 +38,7 @@ class Match:
 
 
 class RewriteRule(ir.passes.InPlacePass):
-    """Applies ``pattern`` / ``check`` / ``rewrite`` at every node whose op is in ``anchors``."""
+    """Applies ``pattern`` / ``check`` / ``rewrite`` at every node whose op is an anchor."""
 
     anchors: tuple[str, ...] = ()
 
@@ -141,7 +141,7 @@ def bypass(graph: ir.Graph, node: ir.Node, source: ir.Value) -> None:
     """Remove the single-output ``node`` so that its readers read ``source`` instead.
 
     When the output is a graph output it keeps its name through an Identity (which
-    ``identity_elimination`` then removes where it can), so the graph's interface never changes.
+    ``identity_elimination`` then removes where it can): the graph's interface never changes.
     """
     out = node.outputs[0]
     if out.is_graph_output():

@@ -1,4 +1,4 @@
-"""Constant folding: evaluate nodes whose inputs are all known, with the ONNX reference evaluator."""
+"""Constant folding: evaluate nodes with all-constant inputs (ONNX reference evaluator)."""
 
 from __future__ import annotations
 
@@ -132,7 +132,8 @@ class ConstantFoldingPass(ir.passes.InPlacePass):
         return 0
 
     def _fits(self, node: ir.Node, nbytes: int, inputs: dict[str, np.ndarray]) -> bool:
-        if nbytes <= self.always_fold_bytes or nbytes <= sum(a.nbytes for a in inputs.values()):
+        input_bytes = sum(a.nbytes for a in inputs.values())
+        if nbytes <= self.always_fold_bytes or nbytes <= input_bytes:
             return True
         if nbytes > self.max_bytes:
             reason = f"result of {nbytes} bytes is over the {self.max_bytes}-byte limit"

@@ -1,4 +1,4 @@
-"""Conv + BatchNormalization fusion: fold an inference-mode BN into the conv's weights and bias."""
+"""Conv + BatchNormalization fusion: fold an inference-mode BN into the conv's W and B."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def check_batchnorm(bn: ir.Node) -> str | None:
 
 
 def batchnorm_affine(bn: ir.Node) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel ``(scale, shift)`` with ``BN(x) = x * scale + shift``, computed in float64."""
+    """Per-channel ``(scale, shift)`` with ``BN(x) = x * scale + shift``, in float64."""
     gamma, beta, mean, var = (const_array(v).astype(np.float64) for v in bn.inputs[1:5])
     scale = gamma / np.sqrt(var + attr_float(bn, "epsilon", 1e-5))
     return scale, beta - mean * scale

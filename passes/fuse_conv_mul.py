@@ -61,6 +61,7 @@ class FuseConvMulPass(RewriteRule):
                                   f"{name}_mul_weight")]
         if len(conv.inputs) > 2 and conv.inputs[2] is not None:
             bias = const_array(conv.inputs[2]) * factor
-            inputs.append(add_initializer(graph, bias.astype(weight.dtype), f"{name}_mul_bias"))
+            bias_value = add_initializer(graph, bias.astype(weight.dtype), f"{name}_mul_bias")
+            inputs.append(bias_value)
         fused = ir.node("Conv", inputs, attributes=conv.attributes, name=conv.name)
         replace_node(graph, [conv, mul], [fused], mul.outputs[0], fused.outputs[0])

@@ -8,7 +8,8 @@ from ._rewrite import Match, RewriteRule, is_onnx_op, replace_node, sole_consume
 
 __all__ = ["FuseMatMulAddPass"]
 
-_GEMM_TYPES = {ir.DataType.FLOAT, ir.DataType.DOUBLE, ir.DataType.FLOAT16, ir.DataType.BFLOAT16}
+_GEMM_TYPES = {ir.DataType.FLOAT, ir.DataType.DOUBLE, ir.DataType.FLOAT16,
+               ir.DataType.BFLOAT16}
 
 
 def _broadcasts_to(shape: ir.Shape, rows, cols) -> bool:

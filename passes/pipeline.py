@@ -28,6 +28,7 @@ from .batchnorm_to_affine import BatchNormToAffinePass
 from .cast_elimination import CastEliminationPass
 from .constant_folding import ConstantFoldingPass
 from .dropout_elimination import DropoutEliminationPass
+from .fold_affine_chain import FoldAffineChainPass
 from .fold_matmul_transpose_scale import FoldMatMulTransposeScalePass
 from .fuse_conv_add import FuseConvAddPass
 from .fuse_conv_bn import FuseConvBatchNormPass
@@ -106,6 +107,8 @@ PASSES: list[PassSpec] = [
              "BN(ConvTranspose(x, W, B)) → ConvTranspose(x, W', B')"),
     PassSpec("batchnorm_to_affine", 2, BatchNormToAffinePass,
              "BN(x) with no conv before it → Add(Mul(x, s), t)"),
+    PassSpec("fold_affine_chain", 3, FoldAffineChainPass,
+             "Mul/Add-by-constant chains → one Mul + one Add (reassociates)"),
     PassSpec("fuse_conv_mul", 2, FuseConvMulPass,
              "Mul(Conv(x, W, B), per-channel c) → Conv(x, W*c, B*c)"),
     PassSpec("fuse_conv_add", 2, FuseConvAddPass,
@@ -113,7 +116,8 @@ PASSES: list[PassSpec] = [
     PassSpec("fuse_matmul_add", 2, FuseMatMulAddPass,
              "Add(MatMul(a, b), c), 2-D → Gemm(a, b, c)"),
     PassSpec("fold_matmul_transpose_scale", 2, FoldMatMulTransposeScalePass,
-             "Gemm(Transpose(a)) → transA; Gemm(Mul(a, s)) → alpha; Mul(MatMul(a, W), s) → W*s"),
+             "Gemm(Transpose(a)) → transA; Gemm(Mul(a, s)) → alpha; "
+             "Mul(MatMul(a, W), s) → MatMul(a, W*s)"),
     PassSpec("dead_code_elimination", 1, common.RemoveUnusedNodesPass,
              "drop nodes and initializers nothing reads (onnx_ir)"),
     PassSpec("topological_sort", 1, common.TopologicalSortPass,

@@ -1,17 +1,18 @@
-"""Reshape elimination: drop a Reshape to the shape its input already has; merge Reshape pairs."""
+"""Reshape elimination: drop Reshapes to the input's own shape; merge Reshape pairs."""
 
 from __future__ import annotations
 
 import numpy as np
 import onnx_ir as ir
 
-from ._rewrite import Match, RewriteRule, attr_int, bypass, const_array, is_onnx_op, static_shape
+from ._rewrite import (Match, RewriteRule, attr_int, bypass, const_array, is_onnx_op,
+                       static_shape)
 
 __all__ = ["ReshapeEliminationPass"]
 
 
 def _resolve(shape: np.ndarray, source: tuple[int, ...], allowzero: bool) -> tuple[int, ...]:
-    """The output shape of ``Reshape(x, shape)`` for a static ``x`` shape (0 copies, -1 infers)."""
+    """``Reshape(x, shape)``'s output shape for a static ``x`` shape (0 copies, -1 infers)."""
     dims = [int(d) for d in shape]
     if not allowzero:
         dims = [source[i] if d == 0 else d for i, d in enumerate(dims)]

@@ -87,15 +87,15 @@ class Verifier:
                 f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}") from exc
 
     def check(self, model: ir.Model, pass_name: str) -> float:
-        """Run ``model``; raise :class:`PassVerificationError` naming ``pass_name`` on drift."""
+        """Run ``model``; raise :class:`PassVerificationError` naming ``pass_name``."""
         got = self._run(model, f"after pass {pass_name!r} the model")
         worst = 0.0
         for name, want, have in zip(self.names, self.expected, got):
             problem = self._compare(want, np.asarray(have))
             if isinstance(problem, str):
                 raise PassVerificationError(
-                    f"pass {pass_name!r} changed output {name!r} beyond rtol={self.config.rtol}"
-                    f", atol={self.config.atol} ({self.backend}, "
+                    f"pass {pass_name!r} changed output {name!r} beyond "
+                    f"rtol={self.config.rtol}, atol={self.config.atol} ({self.backend}, "
                     f"{'given' if self.config.feeds else f'random seed {self.config.seed}'} "
                     f"inputs): {problem}")
             worst = max(worst, problem)

@@ -55,7 +55,7 @@ def ort_run(proto: bytes, feeds):
 
 def apply(pass_, model: ir.Model, feeds: dict[str, np.ndarray], rtol: float = 1e-5,
           atol: float = 1e-6, runner: str = "reference"):
-    """Run ``pass_`` on ``model`` in place; assert the outputs did not move; return the result."""
+    """Run ``pass_`` on ``model`` assert the outputs did not move; return the result."""
     before = run(model, feeds, runner)
     result = pass_(model)
     after = run(result.model, feeds, runner)

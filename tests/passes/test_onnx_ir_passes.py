@@ -14,9 +14,11 @@ def _pass(name):
 
 
 def test_identity_elimination():
-    nodes = [helper.make_node("Identity", ["x"], ["i"]), helper.make_node("Relu", ["i"], ["y"])]
+    nodes = [helper.make_node("Identity", ["x"], ["i"]),
+             helper.make_node("Relu", ["i"], ["y"])]
     model = make_model(nodes, [io("x", [2, 3])], [io("y", None)])
-    assert apply(_pass("identity_elimination"), model, {"x": rand(2, 3)}, rtol=0, atol=0).modified
+    result = apply(_pass("identity_elimination"), model, {"x": rand(2, 3)}, rtol=0, atol=0)
+    assert result.modified
     assert ops(model) == ["Relu"]
 
 
@@ -40,11 +42,13 @@ def test_cse_keeps_nodes_with_different_attributes():
              helper.make_node("LeakyRelu", ["x"], ["b"], alpha=0.2),
              helper.make_node("Add", ["a", "b"], ["y"])]
     model = make_model(nodes, [io("x", [2, 3])], [io("y", None)])
-    assert not apply(_pass("common_subexpression_elimination"), model, {"x": rand(2, 3)}).modified
+    result = apply(_pass("common_subexpression_elimination"), model, {"x": rand(2, 3)})
+    assert not result.modified
 
 
 def test_deduplicate_initializers():
-    nodes = [helper.make_node("Add", ["x", "c1"], ["a"]), helper.make_node("Mul", ["a", "c2"], ["b"]),
+    nodes = [helper.make_node("Add", ["x", "c1"], ["a"]),
+             helper.make_node("Mul", ["a", "c2"], ["b"]),
              helper.make_node("Sub", ["b", "c3"], ["y"])]
     same = np.arange(3, dtype=np.float32)
     model = make_model(nodes, [io("x", [2, 3])], [io("y", None)],
@@ -54,7 +58,8 @@ def test_deduplicate_initializers():
 
 
 def test_dead_code_elimination():
-    nodes = [helper.make_node("Relu", ["x"], ["y"]), helper.make_node("Neg", ["x"], ["unused"]),
+    nodes = [helper.make_node("Relu", ["x"], ["y"]),
+             helper.make_node("Neg", ["x"], ["unused"]),
              helper.make_node("Add", ["x", "c"], ["also_unused"])]
     model = make_model(nodes, [io("x", [2])], [io("y", None)], {"c": rand(2)})
     result = apply(_pass("dead_code_elimination"), model, {"x": rand(2)}, rtol=0, atol=0)
