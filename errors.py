@@ -18,6 +18,7 @@ __all__ = [
     "PredictorUsageError",
     "TensorRTUnavailableError",
     "PruneError",
+    "PassVerificationError",
 ]
 
 
@@ -88,3 +89,9 @@ class PruneError(PaddlecError):
     needs a value that is neither fed nor a weight)."""
 
     exit_code = 2
+
+
+class PassVerificationError(PaddlecError):
+    """``--verify-passes``: a pass changed the outputs beyond tolerance (a paddlec bug)."""
+
+    exit_code = 1

@@ -15,7 +15,7 @@ from .. import __version__
 from ..errors import CompileError, ModelLoadError
 from ..runtime.manifest import MANIFEST_NAME
 
-__all__ = ["CompileOptions", "compile_model"]
+__all__ = ["CompileOptions", "compile_model", "optimize_model"]
 
 log = logging.getLogger("paddlec.compiler")
 
@@ -37,6 +37,7 @@ class CompileOptions:
     calib_data: str | None = None  # int8: .npz or folder of representative inputs
     build_engines: bool = False  # on a GPU host with TensorRT: prebuild engines/
     trt_workspace_mb: int = 1024
+    verify_passes: bool = False  # rerun the model after every pass (passes/verify.py)
 
 
 def compile_model(model_path: str | Path, output: str | Path, target: str = "llvm",
@@ -48,7 +49,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     """
     import tvm
 
-    from ..passes import run_pipeline
+    from ..passes import VerifyConfig, run_pipeline
     from .artifact import artifact_writer, write_manifest
     from .build import build_library
     from .frontends import load_model
@@ -62,7 +63,8 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     source = load_model(model_path, opts.input_shapes)
     timings["import"] = time.perf_counter() - start
     try:
-        pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes)
+        pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes,
+                                  verify=VerifyConfig() if opts.verify_passes else None)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
     timings["passes"] = time.perf_counter() - start - timings["import"]
@@ -89,3 +91,38 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     if not (Path(output) / MANIFEST_NAME).is_file():
         raise CompileError(f"{output}: artifact was not written")
     return manifest
+
+
+def optimize_model(model_path: str | Path, output: str | Path,
+                   input_shapes: dict[str, list] | None = None, opt_level: int = 2,
+                   disabled_passes: tuple[str, ...] = (), verify_passes: bool = False) -> list:
+    """Import ``model_path``, run the pass pipeline and write the result as a standard ONNX
+    file at ``output`` (written to a temporary sibling, then renamed: never half-written).
+
+    Returns the per-pass statistics (``paddlec.passes.PassStat``).
+    """
+    import os
+    import tempfile
+
+    import onnx_ir as ir
+
+    from ..passes import VerifyConfig, run_pipeline
+    from .frontends import load_model
+
+    source = load_model(model_path, input_shapes or {})
+    try:
+        stats = run_pipeline(source.model, opt_level, disabled_passes,
+                             verify=VerifyConfig() if verify_passes else None)
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(handle)
+    try:
+        ir.save(source.model, temp)
+        os.replace(temp, output)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    return stats
