@@ -216,19 +216,16 @@ def _child_params(model_dir: str, prefix: str, out_file: str) -> None:
     scope = paddle.static.Scope()
     with paddle.static.scope_guard(scope):
         paddle.static.load_inference_model(str(Path(model_dir) / prefix), exe)
-        arrays = {name: np.array(scope.find_var(name).get_tensor())
-                  for name in scope.local_var_names()
-                  if scope.find_var(name).is_initialized() if _is_dense(scope, name)}
+        arrays = {}
+        for name in scope.local_var_names():
+            try:
+                tensor = scope.find_var(name).get_tensor()
+            except Exception:  # feed/fetch holders are not dense tensors
+                continue
+            if tensor._is_initialized():
+                arrays[name] = np.array(tensor)
     np.savez(out_file, **arrays)
     print(json.dumps(len(arrays)))
-
-
-def _is_dense(scope, name: str) -> bool:
-    try:
-        scope.find_var(name).get_tensor()
-        return True
-    except Exception:  # feed/fetch holders are not dense tensors
-        return False
 
 
 if __name__ == "__main__":

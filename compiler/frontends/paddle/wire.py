@@ -79,6 +79,10 @@ ATTR_TYPES = {0: "i", 1: "f", 2: "s", 3: "ints", 4: "floats", 5: "strings", 6: "
 VAR_TYPE_DENSE_TENSOR = 7
 
 
+_WIRE_TYPES = {"int": (0,), "bool": (0,), "float": (5,), "double": (1,), "str": (2,),
+               "msg": (2,)}
+
+
 def _varint(buf: memoryview, pos: int, end: int) -> tuple[int, int]:
     result = shift = 0
     start = pos
@@ -121,6 +125,10 @@ def decode(data: bytes | memoryview, schema: dict[int, Field], start: int = 0,
         if number == 0:
             raise WireError("field number 0", tag_pos)
         field = schema.get(number)
+        if field is not None and wire_type not in _WIRE_TYPES[field.kind] and not (
+                wire_type == 2 and field.repeated):
+            raise WireError(f"field {number} ({field.name}) has wire type {wire_type}, "
+                            f"expected {_WIRE_TYPES[field.kind][0]}", tag_pos)
         if wire_type == 0:
             raw, pos = _varint(buf, pos, end)
             values = [_scalar(field, raw)] if field else []
