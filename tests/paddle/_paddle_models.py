@@ -85,6 +85,12 @@ def paddle_load_params(model_dir: str | Path, prefix: str, fmt: str,
         return {key: data[key] for key in data.files}
 
 
+def paddle_program_ops(model_file: str | Path) -> list[dict]:
+    """The ops of a legacy ``.pdmodel`` as Paddle's own ``framework_pb2`` parses them:
+    ``[{"type", "inputs": {slot: [names]}, "outputs": {...}, "attrs": {name: value}}]``."""
+    return json.loads(_run_child(["program", str(model_file)], "pdmodel"))
+
+
 # ---------------------------------------------------------------- child-process side
 
 def _randomize_batch_norms(paddle, net, scope, rng) -> None:
@@ -228,6 +234,29 @@ def _child_params(model_dir: str, prefix: str, out_file: str) -> None:
     print(json.dumps(len(arrays)))
 
 
+def _child_program(model_file: str) -> None:
+    from google.protobuf.json_format import MessageToDict
+    from paddle.base.proto import framework_pb2
+
+    program = framework_pb2.ProgramDesc()
+    program.ParseFromString(Path(model_file).read_bytes())
+    ops = []
+    for op in program.blocks[0].ops:
+        attrs = {}
+        for attr in op.attrs:
+            fields = {f.name: v for f, v in attr.ListFields() if f.name not in ("name", "type")}
+            attrs[attr.name] = MessageToDict(attr, preserving_proto_field_name=True) \
+                if attr.HasField("scalar") else (list(fields.values())[0] if fields else None)
+            if isinstance(attrs[attr.name], (list, tuple)) or hasattr(attrs[attr.name], "__len__") \
+                    and not isinstance(attrs[attr.name], (str, dict)):
+                attrs[attr.name] = list(attrs[attr.name])
+        ops.append({"type": op.type,
+                    "inputs": {v.parameter: list(v.arguments) for v in op.inputs},
+                    "outputs": {v.parameter: list(v.arguments) for v in op.outputs},
+                    "attrs": attrs})
+    print(json.dumps(ops))
+
+
 if __name__ == "__main__":
     command, *rest = sys.argv[1:]
     if command == "save":
@@ -236,5 +265,7 @@ if __name__ == "__main__":
         _child_infer(*rest)
     elif command == "params":
         _child_params(*rest)
+    elif command == "program":
+        _child_program(*rest)
     else:
         raise SystemExit(f"unknown command {command}")
