@@ -26,6 +26,7 @@ VISION_MODELS = ("resnet18", "resnet50", "mobilenet_v1", "mobilenet_v2", "mobile
                  "vgg11", "squeezenet1_1", "shufflenet_v2_x1_0", "densenet121", "googlenet",
                  "inception_v3")
 TEXT_MODELS = ("transformer_encoder",)
+OP_ZOO = "op_zoo"  # one program with many small ops (their mappers are not in the models)
 TEXT_VOCAB, TEXT_SEQ = 100, 16
 
 
@@ -64,14 +65,18 @@ def save_paddle_model(name: str, out_dir: str | Path, fmt: str = "pir", batch: i
 
 
 def paddle_inference_run(model_file: str | Path, params_file: str | Path,
-                         feed: dict[str, np.ndarray], workdir: str | Path) -> dict[str, np.ndarray]:
-    """Outputs of ``paddle.inference`` (Config/create_predictor, CPU) on ``feed``, by name."""
+                         feed: dict[str, np.ndarray], workdir: str | Path,
+                         onednn: bool = True) -> dict[str, np.ndarray]:
+    """Outputs of ``paddle.inference`` (Config/create_predictor, CPU) on ``feed``, by name.
+
+    ``onednn=False`` uses Paddle's plain CPU kernels (oneDNN's layer_norm, for one, accepts
+    only the last axis)."""
     workdir = Path(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     np.savez(workdir / "feed.npz", **feed)
     fmt = "pdmodel" if str(model_file).endswith(".pdmodel") else "pir"
     _run_child(["infer", str(model_file), str(params_file), str(workdir / "feed.npz"),
-                str(workdir / "ref.npz")], fmt)
+                str(workdir / "ref.npz"), "1" if onednn else "0"], fmt)
     with np.load(workdir / "ref.npz") as data:
         return {key: data[key] for key in data.files}
 
@@ -108,6 +113,106 @@ def _randomize_batch_norms(paddle, net, scope, rng) -> None:
         }
         for var_name, value in values.items():
             scope.find_var(var_name).get_tensor().set(value.astype("float32"), place)
+
+
+def _zoo_pir(paddle, x, ids) -> list:
+    """Ops outside the model list, through Paddle's Python API (PIR mode)."""
+    F = paddle.nn.functional
+    a = paddle.abs(x) + 1.0
+    weight = paddle.static.create_parameter([4], "float32", name="zoo_bias",
+                                            default_initializer=paddle.nn.initializer.Uniform())
+    return [x + paddle.unsqueeze(weight, [0, 2]),
+        F.sigmoid(x), paddle.tanh(x), paddle.exp(x), paddle.log(a), paddle.sqrt(a),
+        paddle.rsqrt(a), paddle.erf(x), paddle.floor(x), paddle.ceil(x), paddle.sin(x),
+        paddle.cos(x), paddle.reciprocal(a), paddle.sign(x), F.softplus(x), paddle.round(x),
+        F.leaky_relu(x, 0.1), F.silu(x), F.swish(x), F.hardswish(x), F.hardsigmoid(x),
+        F.relu6(x * 4), F.gelu(x, approximate=True), x - a, x / a, paddle.maximum(x, x * 0.5),
+        paddle.minimum(x, x * 0.5), paddle.pow(a, a),
+        paddle.cast(paddle.logical_and(x > 0, paddle.logical_or(x <= 0.5, x >= 1.0)), "float32")
+        + paddle.cast(paddle.logical_not(x < -0.5), "float32")
+        + paddle.cast(paddle.equal(paddle.floor(x), x * 0), "float32"),
+        paddle.sum(x, axis=[1]), paddle.max(x, axis=-1, keepdim=True), paddle.min(x, axis=2),
+        paddle.prod(a, axis=1), paddle.mean(x, axis=[1, 2]),
+        paddle.concat(paddle.split(x, [1, -1, 2], axis=2)[::-1], axis=2),
+        paddle.concat(paddle.chunk(x, 2, axis=1)[::-1], axis=1),
+        paddle.squeeze(paddle.unsqueeze(x, [1, 3]), [1]), paddle.transpose(x, [2, 0, 1]),
+        paddle.matmul(x, x, transpose_x=True),
+        F.layer_norm(x, [4, 6], weight=paddle.ones([24]) * 0.5, bias=paddle.zeros([24]) + 0.1),
+        paddle.scale(x, 2.0, 1.0, bias_after_scale=False),
+        F.embedding(ids, paddle.reshape(paddle.arange(0, 30, dtype="float32"), [10, 3]),
+                    padding_idx=0),
+        paddle.slice(x, [1, 2], [1, 0], [3, 4]), paddle.reshape(x, [0, -1]),
+        F.softmax(x, axis=1), paddle.flatten(paddle.unsqueeze(x, 3), 1, 2),
+    ]
+
+
+def _zoo_legacy(paddle, x, ids) -> list:
+    """The same kind of ops as legacy OpDescs (Paddle 3.3's Python API builds only PIR ops
+    for most of them, so the ops are appended directly with their legacy slots/attrs)."""
+    from paddle.base.layer_helper import LayerHelper
+
+    def op(kind, inputs, attrs=None, dtype="float32", outs=("Out",), count=1):
+        helper = LayerHelper(kind)
+        made = {slot: [helper.create_variable_for_type_inference(dtype) for _ in range(count)]
+                for slot in outs}
+        helper.append_op(type=kind, inputs=inputs, outputs=made, attrs=attrs or {})
+        first = made[outs[0]]
+        return first if count > 1 else first[0]
+
+    def to_float(value):
+        return op("cast", {"X": value}, {"in_dtype": 0, "out_dtype": 5})
+
+    a = op("scale", {"X": op("abs", {"X": x})}, {"scale": 1.0, "bias": 1.0})
+    uniform = paddle.nn.initializer.Uniform(-1.0, 1.0)
+    bias = paddle.static.create_parameter([4], "float32", name="zoo_bias",
+                                          default_initializer=uniform)
+    outs = [op(kind, {"X": x}) for kind in ("sigmoid", "tanh", "exp", "erf", "floor", "ceil",
+                                            "sin", "cos", "sign", "round", "silu", "abs")]
+    outs += [op(kind, {"X": a}) for kind in ("log", "sqrt", "rsqrt", "reciprocal")]
+    outs += [op("softplus", {"X": x}, {"beta": 1.0, "threshold": 20.0}),
+             op("leaky_relu", {"X": x}, {"alpha": 0.1}), op("swish", {"X": x}, {"beta": 1.0}),
+             op("hard_swish", {"X": x}, {"threshold": 6.0, "scale": 6.0, "offset": 3.0}),
+             op("hard_sigmoid", {"X": x}, {"slope": 0.2, "offset": 0.5}),
+             op("relu6", {"X": x}, {"threshold": 0.5}), op("gelu", {"X": x}, {"approximate": True})]
+    for kind in ("elementwise_sub", "elementwise_div", "elementwise_max", "elementwise_min",
+                 "elementwise_pow"):
+        outs.append(op(kind, {"X": a, "Y": a if kind == "elementwise_pow" else x}, {"axis": -1}))
+    outs.append(op("elementwise_add", {"X": x, "Y": bias}, {"axis": 1}))  # Paddle's axis rule
+    for kind in ("greater_than", "less_equal", "greater_equal", "less_than", "equal"):
+        outs.append(to_float(op(kind, {"X": x, "Y": a}, {"axis": -1}, dtype="bool")))
+    positive = op("greater_than", {"X": x, "Y": op("scale", {"X": x}, {"scale": 0.0})},
+                  {"axis": -1}, dtype="bool")
+    outs.append(to_float(op("logical_and", {"X": positive, "Y": op(
+        "logical_not", {"X": positive}, dtype="bool")}, dtype="bool")))
+    outs.append(to_float(op("logical_or", {"X": positive, "Y": positive}, dtype="bool")))
+    outs += [op("reduce_sum", {"X": x}, {"dim": [1], "keep_dim": False, "reduce_all": False}),
+             op("reduce_max", {"X": x}, {"dim": [-1], "keep_dim": True, "reduce_all": False}),
+             op("reduce_min", {"X": x}, {"dim": [2], "keep_dim": False, "reduce_all": False}),
+             op("reduce_prod", {"X": a}, {"dim": [1], "keep_dim": False, "reduce_all": False}),
+             op("reduce_mean", {"X": x}, {"dim": [0], "keep_dim": False, "reduce_all": True})]
+    parts = op("split", {"X": x}, {"axis": 2, "num": 0, "sections": [1, -1, 2]}, count=3)
+    outs.append(op("concat", {"X": parts[::-1]}, {"axis": 2}))
+    halves = op("split", {"X": x}, {"axis": 1, "num": 2, "sections": []}, count=2)
+    outs.append(op("concat", {"X": halves[::-1]}, {"axis": 1}))
+    expanded = op("unsqueeze2", {"X": x}, {"axes": [1, 3]}, outs=("Out", "XShape"))
+    outs.append(op("squeeze2", {"X": expanded}, {"axes": [1]}, outs=("Out", "XShape")))
+    outs.append(op("transpose2", {"X": x}, {"axis": [2, 0, 1]}, outs=("Out", "XShape")))
+    outs.append(op("matmul_v2", {"X": x, "Y": x}, {"trans_x": True, "trans_y": False}))
+    outs.append(op("matmul", {"X": x, "Y": x}, {"transpose_X": False, "transpose_Y": True,
+                                                "alpha": 0.5}))
+    outs.append(op("layer_norm", {"X": x}, {"begin_norm_axis": 1, "epsilon": 1e-5},
+                   outs=("Y", "Mean", "Variance")))
+    outs.append(op("scale", {"X": x}, {"scale": 2.0, "bias": 1.0, "bias_after_scale": False}))
+    table = paddle.static.create_parameter([10, 3], "float32", name="zoo_table",
+                                           default_initializer=uniform)
+    outs.append(op("lookup_table_v2", {"Ids": ids, "W": table}, {"padding_idx": 0}))
+    outs.append(op("slice", {"Input": x}, {"axes": [1, 2], "starts": [1, 0], "ends": [2, 4],
+                                           "decrease_axis": [1], "infer_flags": [1, 1]}))
+    outs.append(op("reshape2", {"X": x}, {"shape": [0, -1]}, outs=("Out", "XShape")))
+    outs.append(op("softmax", {"X": x}, {"axis": 1}))
+    outs.append(op("flatten_contiguous_range", {"X": expanded},
+                   {"start_axis": 1, "stop_axis": 2}, outs=("Out", "XShape")))
+    return outs
 
 
 class _TextModel:
@@ -173,7 +278,12 @@ def _child_save(name: str, out_dir: str, fmt: str, batch: int, size: int, seed: 
     main, startup = paddle.static.Program(), paddle.static.Program()
     batch_dim = None if batch < 0 else batch
     with paddle.static.program_guard(main, startup):
-        if name in TEXT_MODELS:
+        if name == OP_ZOO:
+            x = paddle.static.data("x", [batch_dim, 4, 6], "float32")
+            ids = paddle.static.data("ids", [batch_dim, 5], "int64")
+            y = (_zoo_pir if fmt == "pir" else _zoo_legacy)(paddle, x, ids)
+            net = None
+        elif name in TEXT_MODELS:
             x = paddle.static.data("ids", [batch_dim, TEXT_SEQ], "int64")
             net = _TextModel(paddle)
             for layer in net.layers:
@@ -182,26 +292,32 @@ def _child_save(name: str, out_dir: str, fmt: str, batch: int, size: int, seed: 
             x = paddle.static.data("image", [batch_dim, 3, size, size], "float32")
             net = getattr(paddle.vision.models, name)(pretrained=False)
             net.eval()
-        y = net(x)
+        if net is not None:
+            y = net(x)
     outputs = list(y) if isinstance(y, (list, tuple)) else [y]  # GoogLeNet: 3 heads
     exe = paddle.static.Executor(paddle.CPUPlace())
     exe.run(startup)
-    _randomize_batch_norms(paddle, net, paddle.static.global_scope(), rng)
+    if net is not None:
+        _randomize_batch_norms(paddle, net, paddle.static.global_scope(), rng)
+    feeds = [x, ids] if name == OP_ZOO else [x]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paddle.static.save_inference_model(str(out / "inference"), [x], outputs, exe, program=main)
+    paddle.static.save_inference_model(str(out / "inference"), feeds, outputs, exe, program=main)
     suffix = ".pdmodel" if fmt == "pdmodel" else ".json"
-    spec = {"name": x.name, "dtype": "int64" if name in TEXT_MODELS else "float32",
-            "shape": [-1 if d is None else int(d) for d in x.shape]}
+    specs = [{"name": var.name, "dtype": "int64" if var.dtype == paddle.int64 else "float32",
+              "shape": [-1 if d is None else int(d) for d in var.shape]} for var in feeds]
     print(json.dumps({"model_file": str(out / f"inference{suffix}"),
-                      "params_file": str(out / "inference.pdiparams"), "inputs": [spec]}))
+                      "params_file": str(out / "inference.pdiparams"), "inputs": specs}))
 
 
-def _child_infer(model_file: str, params_file: str, feed_file: str, out_file: str) -> None:
+def _child_infer(model_file: str, params_file: str, feed_file: str, out_file: str,
+                 onednn: str = "1") -> None:
     import paddle.inference as pi
 
     config = pi.Config(model_file, params_file)
     config.disable_gpu()
+    if onednn == "0":
+        config.disable_mkldnn()
     config.set_cpu_math_library_num_threads(2)
     predictor = pi.create_predictor(config)
     with np.load(feed_file) as feed:

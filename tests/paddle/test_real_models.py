@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _paddle_models import (TEXT_MODELS, TEXT_SEQ, TEXT_VOCAB, VISION_MODELS,  # noqa: E402
+from _paddle_models import (OP_ZOO, TEXT_MODELS, TEXT_SEQ, TEXT_VOCAB, VISION_MODELS,  # noqa: E402
                             default_input_size, paddle_inference_run, paddle_load_params,
                             paddle_program_ops, save_paddle_model)
 
@@ -209,3 +209,31 @@ def test_make_paddle_model_script(tmp_path):
 
     described = describe_model(tmp_path / "m")
     assert described["format"] == "paddle-protobuf" and described["ops"]["conv2d"] == 26
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_op_zoo_matches_paddle_inference(paddle_model, tmp_path, fmt):
+    """~45 ops outside the model list (activations, comparisons, reductions, split, slice,
+    Paddle's legacy broadcast axis...) in one program; the IR runs on onnxruntime here."""
+    import onnxruntime as ort
+    import onnx_ir as ir
+
+    from paddlec.compiler.frontends import load_model
+
+    folder, info = paddle_model(OP_ZOO, fmt, None)
+    rng = np.random.default_rng(0)
+    feed = {"x": (rng.standard_normal((3, 4, 6)) * 1.5).astype(np.float32),
+            "ids": rng.integers(0, 10, (3, 5)).astype(np.int64)}
+    feed["x"][0, 0, :3] = [0.5, -0.5, 2.5]  # ties for round/floor/compare
+    ref = paddle_inference_run(info["model_file"], info["params_file"], feed, tmp_path / "ref",
+                               onednn=False)
+    source = load_model(folder)
+    session = ort.InferenceSession(ir.to_proto(source.model).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    names = [value.name for value in source.model.graph.outputs]
+    out = dict(zip(names, session.run(names, feed)))
+    assert len(out) >= 40
+    stats = _compare(OP_ZOO, fmt, out, ref)
+    worst = max(stats.items(), key=lambda item: item[1][1])
+    print(f"\n[op-zoo] {fmt}: {len(out)} outputs, worst {worst[0]}: abs {worst[1][0]:.3g}, "
+          f"rel {worst[1][1]:.3g}")

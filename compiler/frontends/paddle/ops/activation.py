@@ -85,7 +85,8 @@ def swish(cx, op):
 
 @register("leaky_relu", ins=("X",))
 def leaky_relu(cx, op):
-    return [cx.op("LeakyRelu", [op.inputs[0]], {"alpha": float(op.attr("alpha", 0.02))})]
+    slope = op.attr("negative_slope", None) if op.fmt == "paddle-pir" else op.attr("alpha", None)
+    return [cx.op("LeakyRelu", [op.inputs[0]], {"alpha": float(0.02 if slope is None else slope)})]
 
 
 @register("softmax", ins=("X",))
