@@ -39,6 +39,8 @@ class Context:
         self.tape = ir.tape.Tape()
         self.values: dict[str, ir.Value] = {}
         self.initializers: list[ir.Value] = []
+        self.shape_dims: dict[ir.Value, list[int]] = {}    # Shape outputs → declared dims
+        self.shape_dtype: dict[ir.Value, type] = {}
         self._used_names: set[str] = set()
         self._counter = itertools.count()
 

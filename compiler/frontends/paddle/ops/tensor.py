@@ -162,18 +162,36 @@ def split_with_num(cx, op):
 @register("slice", ins=("Input", "StartsTensor", "EndsTensor", "StartsTensorList*",
                         "EndsTensorList*"))
 def slice_(cx, op):
-    starts, _ = _int_operand(cx, op, 1, "starts", list_index=3)
-    ends, _ = _int_operand(cx, op, 2, "ends", list_index=4)
+    starts, start_values = _int_operand(cx, op, 1, "starts", list_index=3)
+    ends, end_values = _int_operand(cx, op, 2, "ends", list_index=4)
     axes = [int(a) for a in op.attr("axes")]
-    out = cx.op("Slice", [op.inputs[0], starts, ends, cx.ints(axes)])
     decrease = [int(a) for a in op.attr("decrease_axis", [])]
     declared = _declared_rank(cx, op)
     in_shape = op.shape(0)
-    if decrease and in_shape is not None:
-        keep_one = declared == 1 and len(decrease) == len(in_shape)  # old-style [1] result
-        if not keep_one:
-            out = cx.op("Squeeze", [out, cx.ints(decrease)])
+    squeeze = bool(decrease) and in_shape is not None and not (
+        declared == 1 and len(decrease) == len(in_shape))  # old style keeps a [1] result
+    folded = _static_dims(cx, op, axes, start_values, end_values)
+    if folded is not None:
+        return [cx.const(folded.reshape(()) if squeeze else folded)]
+    out = cx.op("Slice", [op.inputs[0], starts, ends, cx.ints(axes)])
+    if squeeze:
+        out = cx.op("Squeeze", [out, cx.ints(decrease)])
     return [out]
+
+
+def _static_dims(cx, op, axes, starts, ends) -> np.ndarray | None:
+    """``shape(x)[i:j]`` where x's dims i..j are static → those dims as a constant.
+
+    TVM's importer loses track of shape values that pass through casts, and a ``Range`` over
+    such a value gets an unknown length, so static sequence lengths are folded here.
+    """
+    dims = cx.shape_dims.get(op.inputs[0])
+    if dims is None or axes != [0] or starts is None or ends is None or len(starts) != 1:
+        return None
+    picked = dims[slice(starts[0], min(ends[0], len(dims)))]
+    if len(picked) != 1 or picked[0] < 0:
+        return None
+    return np.asarray(picked, dtype=cx.shape_dtype[op.inputs[0]])
 
 
 def _declared_rank(cx, op) -> int | None:
@@ -185,8 +203,12 @@ def _declared_rank(cx, op) -> int | None:
 @register("shape", "shape64", ins=("Input",))
 def shape(cx, op):
     out = cx.op("Shape", [op.inputs[0]])
+    dtype = np.int64
     if op.type == "shape":  # Paddle's shape op yields int32
         out = cx.op("Cast", [out], {"to": int(ir.DataType.INT32)})
+        dtype = np.int32
+    if op.shape(0) is not None:  # lets slice_ fold static dims
+        cx.shape_dims[out], cx.shape_dtype[out] = op.shape(0), dtype
     return [out]
 
 
