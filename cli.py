@@ -213,6 +213,35 @@ def inspect_command(path: Path, as_json: bool, model_file: str | None,
         click.echo(f"  {op:30s} {count}")
 
 
+@cli.command("save")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--feed", "feeds", multiple=True, required=True, metavar="NAME[,NAME...]",
+              help="A value the inference model takes as input; repeat or comma-separate.")
+@click.option("--fetch", "fetches", multiple=True, required=True, metavar="NAME[,NAME...]",
+              help="A value the inference model computes; repeat or comma-separate.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Folder to write model.onnx (+ external data) and inference_model.json.")
+def save_command(model: Path, feeds: tuple[str, ...], fetches: tuple[str, ...],
+                 output: Path) -> None:
+    """Prune an ONNX training graph MODEL to an inference model (save_inference_model)."""
+    import warnings
+
+    from .fluid.io import save_onnx_inference_model
+
+    def split(items: tuple[str, ...]) -> list[str]:
+        return [name for item in items for name in item.split(",") if name]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        manifest = save_onnx_inference_model(model, split(feeds), split(fetches), output)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    pruned = manifest["pruned"]
+    removed = ", ".join(f"{op} ({n})" for op, n in sorted(pruned["removed_ops"].items()))
+    click.echo(f"wrote {output} (kept {pruned['kept_nodes']} nodes; removed: {removed or 'none'})")
+    _print_specs(manifest["feeds"], manifest["fetches"])
+
+
 def main() -> None:
     cli(prog_name="paddlec")
 

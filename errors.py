@@ -15,6 +15,7 @@ __all__ = [
     "ArtifactError",
     "InputMismatchError",
     "DeviceUnavailableError",
+    "PruneError",
 ]
 
 
@@ -62,5 +63,12 @@ class InputMismatchError(PaddlecError):
 
 class DeviceUnavailableError(PaddlecError):
     """The requested device (e.g. ``cuda:0``) does not exist on this machine."""
+
+    exit_code = 2
+
+
+class PruneError(PaddlecError):
+    """Feeds and targets do not define a computable subgraph (unknown name, or a target that
+    needs a value that is neither fed nor a weight)."""
 
     exit_code = 2
