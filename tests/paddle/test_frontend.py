@@ -121,3 +121,18 @@ def test_registry_covers_both_formats():
     assert {"conv2d", "batch_norm", "pool2d", "matmul", "add", "full_int_array"} <= pir
     assert {"conv2d", "batch_norm", "pool2d", "matmul_v2", "elementwise_add",
             "lookup_table_v2", "fill_constant"} <= legacy
+
+
+def test_model_file_also_selects_onnx(tmp_path, example_model):
+    shutil.copy(example_model, tmp_path / "a.onnx")
+    shutil.copy(example_model, tmp_path / "b.onnx")
+    source = load_model(tmp_path, model_file="b.onnx")
+    assert source.format == "onnx" and source.files == [tmp_path / "b.onnx"]
+
+
+def test_pir_preferred_when_both_formats_present(tmp_path):
+    for folder in ("tiny_pir", "tiny_pdmodel"):
+        for file in (FIXTURES / folder).iterdir():
+            shutil.copy(file, tmp_path / file.name)
+    assert load_model(tmp_path).format == PIR
+    assert load_model(tmp_path, model_file="inference.pdmodel").format == PROTOBUF

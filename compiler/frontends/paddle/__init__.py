@@ -27,6 +27,7 @@ from .program import PIR, PROTOBUF, PaddleProgram
 __all__ = ["PaddleFiles", "find_paddle_model", "read_program", "read_weights", "load_paddle",
            "unsupported_ops", "PIR", "PROTOBUF"]
 
+# searched in this order (PIR first: Paddle 3 writes it by default)
 _DEFAULT_NAMES = ("inference.json", "inference.pdmodel", "model.json", "model.pdmodel",
                   "__model__")
 _COMBINED_LEGACY = ("__params__", "params")
@@ -119,10 +120,7 @@ def find_paddle_model(path: Path, model_file: str | Path | None = None,
         raise ModelLoadError(f"{model}: model file not found")
     fmt = _format_of(model)
     if fmt is None:
-        if model_file is None:
-            return None
-        raise ModelLoadError(f"{model}: not a Paddle program (expected *.json, *.pdmodel or "
-                             "__model__)")
+        return None  # not a Paddle program name (e.g. an .onnx file): another frontend's
     combined, params_dir = _params_for(model, params)
     files = PaddleFiles(model, fmt, combined, params_dir)
     return files
