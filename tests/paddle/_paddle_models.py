@@ -27,6 +27,11 @@ VISION_MODELS = ("resnet18", "resnet50", "mobilenet_v1", "mobilenet_v2", "mobile
                  "inception_v3")
 TEXT_MODELS = ("transformer_encoder",)
 OP_ZOO = "op_zoo"  # one program with many small ops (their mappers are not in the models)
+DTYPE_ZOO = "dtype_zoo"  # parameters of every dtype the params reader maps, and a 0-d one
+_ZOO_DTYPES = {"p_fp16": ("float16", [3, 2]), "p_int8": ("int8", [5]), "p_int64": ("int64", [2, 2]),
+               "p_bool": ("bool", [4]), "p_scalar": ("float32", []), "p_fp64": ("float64", [3]),
+               "p_int32": ("int32", [2]), "p_uint8": ("uint8", [3]), "p_int16": ("int16", [2]),
+               "p_bf16": ("bfloat16", [2])}
 TEXT_VOCAB, TEXT_SEQ = 100, 16
 
 
@@ -113,6 +118,24 @@ def _randomize_batch_norms(paddle, net, scope, rng) -> None:
         }
         for var_name, value in values.items():
             scope.find_var(var_name).get_tensor().set(value.astype("float32"), place)
+
+
+def _sum_all(paddle, value, fmt: str):
+    """sum(float32(value)); the legacy mode appends the ops itself (paddle.sum is PIR-only
+    there, and paddle.cast refuses int8 inputs)."""
+    if fmt == "pir":
+        return paddle.sum(paddle.cast(value, "float32"))
+    from paddle.base.layer_helper import LayerHelper
+
+    helper = LayerHelper("reduce_sum")
+    as_float = helper.create_variable_for_type_inference("float32")
+    helper.append_op(type="cast", inputs={"X": value}, outputs={"Out": as_float},
+                     attrs={"in_dtype": value.dtype, "out_dtype": paddle.float32})
+    value = as_float
+    out = helper.create_variable_for_type_inference("float32")
+    helper.append_op(type="reduce_sum", inputs={"X": value}, outputs={"Out": out},
+                     attrs={"dim": [0], "keep_dim": False, "reduce_all": True})
+    return out
 
 
 def _zoo_pir(paddle, x, ids) -> list:
@@ -278,7 +301,16 @@ def _child_save(name: str, out_dir: str, fmt: str, batch: int, size: int, seed: 
     main, startup = paddle.static.Program(), paddle.static.Program()
     batch_dim = None if batch < 0 else batch
     with paddle.static.program_guard(main, startup):
-        if name == OP_ZOO:
+        if name == DTYPE_ZOO:
+            x = paddle.static.data("x", [batch_dim, 1], "float32")
+            y = x
+            for param, (dtype, dims) in _ZOO_DTYPES.items():
+                fill = paddle.nn.initializer.Constant(1.5 if "float" in dtype else 0)
+                weight = paddle.static.create_parameter(dims, dtype, name=param,
+                                                        default_initializer=fill)
+                y = y + _sum_all(paddle, weight, fmt)  # keeps the parameter in the program
+            net = None
+        elif name == OP_ZOO:
             x = paddle.static.data("x", [batch_dim, 4, 6], "float32")
             ids = paddle.static.data("ids", [batch_dim, 5], "int64")
             y = (_zoo_pir if fmt == "pir" else _zoo_legacy)(paddle, x, ids)
@@ -299,6 +331,17 @@ def _child_save(name: str, out_dir: str, fmt: str, batch: int, size: int, seed: 
     exe.run(startup)
     if net is not None:
         _randomize_batch_norms(paddle, net, paddle.static.global_scope(), rng)
+    if name == DTYPE_ZOO:  # random contents, including negative and extreme values
+        scope, place = paddle.static.global_scope(), paddle.CPUPlace()
+        for param, (dtype, dims) in _ZOO_DTYPES.items():
+            if dtype == "bfloat16":
+                continue  # numpy has no bfloat16 to set from; the constant 1.5 stays
+            info = np.iinfo(dtype) if dtype not in ("float16", "float32", "float64", "bool") \
+                else None
+            value = (rng.integers(info.min, info.max, dims, endpoint=True) if info is not None
+                     else rng.integers(0, 2, dims) if dtype == "bool"
+                     else rng.standard_normal(dims) * 100)
+            scope.find_var(param).get_tensor().set(np.asarray(value).astype(dtype), place)
     feeds = [x, ids] if name == OP_ZOO else [x]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
