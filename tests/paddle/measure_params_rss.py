@@ -14,20 +14,28 @@ Prints one JSON line: file_mb, baseline_mb, peak_mb, extra_mb (= peak - baseline
 from __future__ import annotations
 
 import json
-import resource
 import sys
 from pathlib import Path
 
 import numpy as np
 
 
+def _status_mb(key: str) -> float:
+    with open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024.0
+    raise RuntimeError(f"/proc/self/status has no {key}")
+
+
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """VmHWM: this process's own peak RSS. (``ru_maxrss`` survives fork+exec on Linux, so a
+    child of a big pytest process would report the parent's peak.)"""
+    return _status_mb("VmHWM")
 
 
 def _current_mb() -> float:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * resource.getpagesize() / 2**20
+    return _status_mb("VmRSS")
 
 
 def generate(size_mb: int, path: Path) -> None:
