@@ -15,6 +15,8 @@ __all__ = [
     "ArtifactError",
     "InputMismatchError",
     "DeviceUnavailableError",
+    "PredictorUsageError",
+    "TensorRTUnavailableError",
     "PruneError",
 ]
 
@@ -63,6 +65,20 @@ class InputMismatchError(PaddlecError):
 
 class DeviceUnavailableError(PaddlecError):
     """The requested device (e.g. ``cuda:0``) does not exist on this machine."""
+
+    exit_code = 2
+
+
+class PredictorUsageError(PaddlecError):
+    """The predictor API is used out of order or with a setting paddlec cannot honour
+    (reading an output before ``run()``, a precision mode we do not compile, ...)."""
+
+    exit_code = 2
+
+
+class TensorRTUnavailableError(DeviceUnavailableError):
+    """An artifact with TensorRT regions was loaded where TensorRT cannot run them (no
+    ``tensorrt`` package or no GPU) and it carries no TVM fallback (``--trt-fallback``)."""
 
     exit_code = 2
 

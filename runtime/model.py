@@ -58,26 +58,39 @@ class Model:
     clones share the loaded library and weights but each owns its virtual machine.
     """
 
-    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+    def __init__(self, path: str | Path, device: str = "cpu",
+                 num_threads: int | None = None, region_backend: str | None = None) -> None:
         self.path = Path(path)
+        if num_threads is not None and num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+        self.num_threads = num_threads
         self.manifest: Manifest = read_manifest(self.path)
         self.device_kind, self.device_index = parse_device(device)
         if self.device_kind != self.manifest.device_kind:
+            hint = (" (no CUDA device is needed to compile, but one is needed to run it: load "
+                    "it with device='cuda' on a GPU host)" if self.manifest.device_kind == "cuda"
+                    else "")
             raise DeviceUnavailableError(
                 f"{self.path} was compiled for {self.manifest.device_kind!r} "
-                f"({self.manifest.target.get('given')}) and cannot run on {device!r}"
+                f"({self.manifest.target.get('given')}) and cannot run on {device!r}{hint}"
             )
         tvm = tvm_runtime()
         if self.device_kind == "cuda":
             _load_cuda_runtime(tvm)
         self._device = tvm.device(self.device_kind, self.device_index)
         if not self._device.exist:
-            raise DeviceUnavailableError(f"no {self.device_kind} device {device!r} on this machine")
+            what = "no CUDA device" if self.device_kind == "cuda" else f"no {self.device_kind} device"
+            raise DeviceUnavailableError(f"{what} {device!r} on this machine")
         library = self.path / self.manifest.library
         try:
             self._library = tvm.runtime.load_module(str(library))
         except Exception as exc:  # the loader raises plain TVM errors
             raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
+        self.region_backend = "none"
+        if self.manifest.raw.get("tensorrt"):  # TensorRT regions: register their functions
+            from .tensorrt import attach_regions
+
+            self.region_backend = attach_regions(self, tvm, region_backend)
         self._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
         self._main = self._vm["main"]
         self._lock = threading.Lock()
@@ -130,6 +143,8 @@ class Model:
         returns TVM tensors on the model's device, in output order, without host copies."""
         tvm = tvm_runtime()
         args = [self._to_device(tvm, array) for array in arrays]
+        if self.num_threads is not None:
+            _configure_thread_pool(tvm, self.num_threads)
         with self._lock:
             result = self._main(*args)
         flat = _flatten(result)
@@ -140,14 +155,58 @@ class Model:
             )
         return flat
 
+    def run_dlpack(self, feed: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
+        """Run on tensors that are already on the model's device (torch/cupy/TVM tensors,
+        anything with ``__dlpack__``): no host copies in or out.
+
+        Inputs are checked against the manifest from their DLPack metadata (dtype, shape,
+        device). Returns a dict name → TVM tensor on the model's device; hand one to your
+        framework with ``torch.from_dlpack(out)`` / ``cupy.from_dlpack(out)`` (zero-copy).
+        A tensor on another device, or not 64-byte aligned (TVM's kernels assume it), is
+        copied once to an aligned tensor on the model's device.
+        """
+        tvm = tvm_runtime()
+        values = self._arrays_in_order_raw(feed)
+        tensors = [self._dlpack_tensor(tvm, value) for value in values]
+        bound: dict[str, tuple[int, str]] = {}
+        for spec, tensor in zip(self.inputs, tensors):
+            if str(tensor.dtype) != spec.dtype:
+                raise InputMismatchError(
+                    f"input {spec.name!r}: expected dtype {spec.dtype}, got {tensor.dtype}"
+                )
+            _check_shape(spec, tuple(int(d) for d in tensor.shape), bound)
+        return dict(zip(self.output_names, self.run_device(tensors)))
+
+    def _dlpack_tensor(self, tvm: Any, value: Any) -> Any:
+        import tvm_ffi
+
+        if not hasattr(value, "__dlpack__"):
+            raise InputMismatchError(
+                f"run_dlpack takes DLPack tensors, got {type(value).__name__}; use run()"
+            )
+        try:
+            tensor = tvm_ffi.from_dlpack(value, require_alignment=0, require_contiguous=True)
+        except Exception as exc:  # non-contiguous, unsupported device or dtype
+            raise InputMismatchError(f"cannot take a {type(value).__name__} via DLPack: {exc}"
+                                     ) from None
+        aligned = tensor.data_ptr() % 64 == 0
+        if tensor.device == self._device and aligned:
+            return tensor
+        moved = tvm.runtime.empty(tensor.shape, tensor.dtype, self._device)
+        moved.copyfrom(tensor)
+        return moved
+
     def _to_device(self, tvm: Any, array: Any) -> Any:
         if isinstance(array, np.ndarray):
             return tvm.runtime.tensor(np.ascontiguousarray(array), self._device)
         if hasattr(array, "__dlpack__"):
-            return tvm.runtime.from_dlpack(array)
+            return self._dlpack_tensor(tvm, array)
         raise InputMismatchError(f"cannot feed an object of type {type(array).__name__}")
 
     def _arrays_in_order(self, feed: Feed) -> list[np.ndarray]:
+        return [np.asarray(value) for value in self._arrays_in_order_raw(feed)]
+
+    def _arrays_in_order_raw(self, feed: Feed) -> list[Any]:
         names = self.input_names
         if isinstance(feed, Mapping):
             unknown = sorted(set(feed) - set(names))
@@ -165,7 +224,7 @@ class Model:
                 raise InputMismatchError(
                     f"expected {len(names)} input(s) {names}, got {len(values)}"
                 )
-        return [np.asarray(value) for value in values]
+        return values
 
     def __repr__(self) -> str:
         ins = ", ".join(str(spec) for spec in self.inputs)
@@ -195,6 +254,21 @@ def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tupl
             bound.setdefault(want, (got, spec.name))
 
 
+_pool_threads = threading.local()
+
+
+def _configure_thread_pool(tvm: Any, num_threads: int) -> None:
+    """Size the TVM thread pool of the calling thread (TVM keeps one pool per thread).
+
+    ``runtime.config_threadpool`` can only shrink a pool below its size at creation
+    (``TVM_NUM_THREADS``, else the physical cores); ``runtime.NumThreads`` tells what it got.
+    """
+    if getattr(_pool_threads, "requested", None) == num_threads:
+        return
+    tvm.get_global_func("runtime.config_threadpool")(1, num_threads)  # 1 = kBig cores
+    _pool_threads.requested = num_threads
+
+
 def _flatten(result: Any) -> list[Any]:
     if hasattr(result, "numpy"):
         return [result]
@@ -204,6 +278,12 @@ def _flatten(result: Any) -> list[Any]:
     return flat
 
 
-def load(path: str | Path, device: str = "cpu") -> Model:
-    """Load an artifact folder written by ``paddlec compile``; verifies it before loading."""
-    return Model(path, device=device)
+def load(path: str | Path, device: str = "cpu", num_threads: int | None = None,
+         region_backend: str | None = None) -> Model:
+    """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
+
+    ``num_threads`` sizes the TVM thread pool of each thread that runs the model (None: TVM's
+    default, ``TVM_NUM_THREADS`` or the physical cores). ``region_backend`` (artifacts with
+    TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the ``--trt-fallback`` code),
+    ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
+    return Model(path, device=device, num_threads=num_threads, region_backend=region_backend)
