@@ -71,6 +71,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--disable-pass", "disabled_passes", multiple=True, metavar="NAME",
               help="Skip a pass of the pipeline (see --print-passes).")
 @click.option("--print-passes", is_flag=True, help="List the passes that would run and exit.")
+@click.option("--model-file", default=None, metavar="FILE",
+              help="Paddle program file (.json/.pdmodel) inside MODEL, overriding discovery.")
+@click.option("--params-file", default=None, metavar="FILE",
+              help="Paddle parameters file (.pdiparams), overriding discovery.")
 @click.option("--trt-precision", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32",
               show_default=True, help="TensorRT regions' precision (target tensorrt).")
 @click.option("--min-subgraph-size", type=click.IntRange(1), default=3, show_default=True,
@@ -92,8 +96,9 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                     disabled_passes: tuple[str, ...], print_passes: bool, trt_precision: str,
                     min_subgraph_size: int, shape_ranges: tuple[str, ...], trt_fallback: bool,
                     calib_data: Path | None, build_engines: bool,
-                    verify_passes: bool) -> None:
-    """Compile MODEL (an .onnx file or a model folder) into an artifact folder."""
+                    verify_passes: bool, model_file: str | None,
+                    params_file: str | None) -> None:
+    """Compile MODEL (an .onnx file, a Paddle model folder or file) into an artifact folder."""
     if print_passes:
         _print_passes(opt_level, disabled_passes)
         return
@@ -109,7 +114,8 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
     manifest = compile_model(model, output, target=target, host=host,
                              input_shapes=parse_input_shapes(input_shapes),
                              opt_level=opt_level, disabled_passes=disabled_passes,
-                             verify_passes=verify_passes, **trt_options)
+                             verify_passes=verify_passes, model_file=model_file,
+                             params_file=params_file, **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])
 
@@ -251,7 +257,12 @@ def _random_feed(model) -> dict:
 @cli.command("inspect")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def inspect_command(path: Path, as_json: bool) -> None:
+@click.option("--model-file", default=None, metavar="FILE",
+              help="Paddle program file (.json/.pdmodel) inside PATH, overriding discovery.")
+@click.option("--params-file", default=None, metavar="FILE",
+              help="Paddle parameters file (.pdiparams), overriding discovery.")
+def inspect_command(path: Path, as_json: bool, model_file: str | None,
+                    params_file: str | None) -> None:
     """Describe a model (format, inputs, outputs, op histogram) or an artifact (manifest)."""
     from .runtime.manifest import MANIFEST_NAME, read_manifest
 
@@ -275,12 +286,14 @@ def inspect_command(path: Path, as_json: bool) -> None:
         return
     from .compiler.inspect import describe_model
 
-    info = describe_model(path)
+    info = describe_model(path, model_file=model_file, params_file=params_file)
     if as_json:
         click.echo(json.dumps(info, indent=2, sort_keys=True))
         return
     click.echo(f"model {info['file']} ({info['format']}, opset {info['opset']})")
     _print_specs(info["inputs"], info["outputs"])
+    if "ir_ops" in info:
+        click.echo(f"IR: {info['ir_node_count']} ONNX nodes")
     click.echo(f"operators ({info['node_count']} nodes):")
     for op, count in info["ops"].items():
         click.echo(f"  {op:30s} {count}")

@@ -29,6 +29,8 @@ class CompileOptions:
     input_shapes: dict[str, list] = field(default_factory=dict)
     opt_level: int = 2
     disabled_passes: tuple[str, ...] = ()
+    model_file: str | None = None   # Paddle: program file inside (or instead of) the model dir
+    params_file: str | None = None  # Paddle: the .pdiparams file
     # TensorRT BYOC (target "tensorrt" / "cuda --byoc tensorrt"); see compiler/tensorrt/
     trt_precision: str = "fp32"  # fp32 | fp16 | int8
     min_subgraph_size: int = 3  # smaller regions stay with TVM (Paddle's default)
@@ -60,7 +62,8 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     resolved = parse_target(opts.target, opts.host)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    source = load_model(model_path, opts.input_shapes)
+    source = load_model(model_path, opts.input_shapes, model_file=opts.model_file,
+                        params_file=opts.params_file)
     timings["import"] = time.perf_counter() - start
     try:
         pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes,
