@@ -87,12 +87,11 @@ def _load_native_libraries(manifest: Manifest) -> None:
 
 
 def set_num_threads(num_threads: int, library: Any = None) -> None:
-    """Use ``num_threads`` CPU threads in TVM's thread pool and, when ``library`` (a loaded
-    ``model.so``) has the oneDNN kernels, in oneDNN's OpenMP regions too."""
+    """Use ``num_threads`` CPU threads in the calling thread's TVM pool and, when ``library``
+    (a loaded ``model.so``) has the oneDNN kernels, in oneDNN's OpenMP regions too."""
     if num_threads < 1:
         raise ValueError(f"num_threads must be >= 1, got {num_threads}")
-    tvm = tvm_runtime()
-    tvm.get_global_func("runtime.config_threadpool")(1, int(num_threads))
+    _configure_thread_pool(tvm_runtime(), int(num_threads))
     if library is not None:
         name = "paddlec_dnnl_set_num_threads"
         if library.implements_function(name, True):
@@ -109,8 +108,11 @@ class Model:
     """
 
     def __init__(self, path: str | Path, device: str = "cpu",
-                 region_backend: str | None = None, num_threads: int | None = None) -> None:
+                 num_threads: int | None = None, region_backend: str | None = None) -> None:
         self.path = Path(path)
+        if num_threads is not None and num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+        self.num_threads = num_threads
         self.manifest: Manifest = read_manifest(self.path)
         self.device_kind, self.device_index = parse_device(device)
         if self.device_kind != self.manifest.device_kind:
@@ -134,7 +136,7 @@ class Model:
             self._library = tvm.runtime.load_module(str(library))
         except Exception as exc:  # the loader raises plain TVM errors
             raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
-        if num_threads is not None:
+        if num_threads is not None:  # oneDNN kernels' OpenMP threads (TVM's pool: per run)
             set_num_threads(num_threads, self._library)
         self.region_backend = "none"
         if self.manifest.raw.get("tensorrt"):  # TensorRT regions: register their functions
@@ -146,8 +148,10 @@ class Model:
         self._lock = threading.Lock()
 
     def set_num_threads(self, num_threads: int) -> None:
-        """Threads for TVM's pool and the oneDNN kernels (process-wide settings)."""
+        """Threads for TVM's pool (of each thread that runs the model) and the oneDNN
+        kernels (process-wide)."""
         set_num_threads(num_threads, self._library)
+        self.num_threads = num_threads
 
     @property
     def inputs(self) -> tuple[TensorSpec, ...]:
@@ -197,6 +201,8 @@ class Model:
         returns TVM tensors on the model's device, in output order, without host copies."""
         tvm = tvm_runtime()
         args = [self._to_device(tvm, array) for array in arrays]
+        if self.num_threads is not None:
+            _configure_thread_pool(tvm, self.num_threads)
         with self._lock:
             result = self._main(*args)
         flat = _flatten(result)
@@ -306,6 +312,21 @@ def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tupl
             bound.setdefault(want, (got, spec.name))
 
 
+_pool_threads = threading.local()
+
+
+def _configure_thread_pool(tvm: Any, num_threads: int) -> None:
+    """Size the TVM thread pool of the calling thread (TVM keeps one pool per thread).
+
+    ``runtime.config_threadpool`` can only shrink a pool below its size at creation
+    (``TVM_NUM_THREADS``, else the physical cores); ``runtime.NumThreads`` tells what it got.
+    """
+    if getattr(_pool_threads, "requested", None) == num_threads:
+        return
+    tvm.get_global_func("runtime.config_threadpool")(1, num_threads)  # 1 = kBig cores
+    _pool_threads.requested = num_threads
+
+
 def _flatten(result: Any) -> list[Any]:
     if hasattr(result, "numpy"):
         return [result]
@@ -315,12 +336,12 @@ def _flatten(result: Any) -> list[Any]:
     return flat
 
 
-def load(path: str | Path, device: str = "cpu", region_backend: str | None = None,
-         num_threads: int | None = None) -> Model:
+def load(path: str | Path, device: str = "cpu", num_threads: int | None = None,
+         region_backend: str | None = None) -> Model:
     """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
 
-    ``region_backend`` (artifacts with TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the
-    ``--trt-fallback`` code), ``"onnxruntime"`` (a stand-in, for tests) or None = auto.
-    ``num_threads`` sets the CPU thread count (TVM pool + oneDNN); ``None`` keeps the
-    defaults (one thread per core)."""
-    return Model(path, device=device, region_backend=region_backend, num_threads=num_threads)
+    ``num_threads`` sizes the TVM thread pool of each thread that runs the model (None: TVM's
+    default, ``TVM_NUM_THREADS`` or the physical cores). ``region_backend`` (artifacts with
+    TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the ``--trt-fallback`` code),
+    ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
+    return Model(path, device=device, num_threads=num_threads, region_backend=region_backend)
