@@ -110,7 +110,7 @@ def test_tune_then_compile_with_records(tmp_path):
         graph, opset_imports=[helper.make_opsetid("", 17)]))
     summary = tune_model(path, tmp_path / "records", target="llvm", trials=2,
                          input_shapes={"x": [4, 16]})
-    assert summary["tasks"] == ["sigmoid"]
+    assert len(summary["tasks"]) == 1 and "sigmoid" in summary["tasks"][0]
     assert (tmp_path / "records" / "database_workload.json").is_file()
     manifest = compile_model(path, tmp_path / "art", target="llvm",
                              input_shapes={"x": [4, 16]}, records=str(tmp_path / "records"))
