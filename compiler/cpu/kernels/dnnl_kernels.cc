@@ -86,6 +86,7 @@ struct Entry {
   dnnl::primitive primitive;
   memory::desc src_md, weights_md, dst_md, bias_md, residual_md;
   memory packed_weights;  // reordered constant weights (empty when used as given)
+  memory::desc scratchpad_md;  // user-managed: one buffer per calling thread (thread safety)
   std::vector<float> fingerprint;
   bool reorder_weights = false;
 };
@@ -116,6 +117,26 @@ std::string KeyOf(const char* op, const ffi::Shape& attrs, std::initializer_list
     for (int i = 0; i < t->ndim; ++i) os << t->shape[i] << 'x';
   }
   return os.str();
+}
+
+// Primitive attributes with a user-managed scratchpad: the library-managed one is shared by
+// concurrent executions of a primitive, and Model clones run it from several threads.
+dnnl::primitive_attr UserScratchpad(const dnnl::post_ops* ops = nullptr) {
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (ops != nullptr) attr.set_post_ops(*ops);
+  return attr;
+}
+
+void Execute(const Entry& entry, std::unordered_map<int, memory> args) {
+  thread_local std::vector<char> buffer;
+  if (entry.scratchpad_md.get_size() > 0) {
+    if (buffer.size() < entry.scratchpad_md.get_size()) buffer.resize(entry.scratchpad_md.get_size());
+    args[DNNL_ARG_SCRATCHPAD] = memory(entry.scratchpad_md, Engine(), buffer.data());
+  }
+  dnnl::stream stream(Engine());
+  entry.primitive.execute(stream, args);
+  stream.wait();
 }
 
 // Reorder the constant weights once into the primitive's preferred layout.
@@ -179,17 +200,16 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
       ops.append_binary(dnnl::algorithm::binary_add, e->residual_md);
     }
     AppendActivation(ops, attrs[11], attrs[12], attrs[13]);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
+    dnnl::primitive_attr attr = UserScratchpad(&ops);
     auto pd = dnnl::convolution_forward::primitive_desc(
         Engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct,
         e->src_md, any_w, e->bias_md, e->dst_md, {attrs[0], attrs[1]},
         {attrs[6] - 1, attrs[7] - 1}, {attrs[2], attrs[3]}, {attrs[4], attrs[5]}, attr);
+    e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::convolution_forward(pd);
     PackWeights(e.get(), pd.weights_desc(), weight);
     return e;
   });
-  dnnl::stream stream(Engine());
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_SRC] = memory(entry->src_md, Engine(), DataOf(data));
   args[DNNL_ARG_WEIGHTS] = entry->reorder_weights
@@ -201,8 +221,7 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
         memory(entry->residual_md, Engine(), DataOf(residual));
   }
-  entry->primitive.execute(stream, args);
-  stream.wait();
+  Execute(*entry, std::move(args));
 }
 
 // Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ residual, the output's
@@ -232,16 +251,15 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
       ops.append_binary(dnnl::algorithm::binary_add, e->residual_md);
     }
     AppendActivation(ops, attrs[2], attrs[3], attrs[4]);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
+    dnnl::primitive_attr attr = UserScratchpad(&ops);
     auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md,
                                            memory::desc({k, n}, dt::f32, tag::any),
                                            e->bias_md, e->dst_md, attr);
+    e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::matmul(pd);
     PackWeights(e.get(), pd.weights_desc(), weight);
     return e;
   });
-  dnnl::stream stream(Engine());
   std::unordered_map<int, memory> args;
   args[DNNL_ARG_SRC] = memory(entry->src_md, Engine(), DataOf(data));
   args[DNNL_ARG_WEIGHTS] = entry->reorder_weights
@@ -253,8 +271,7 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
     args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
         memory(entry->residual_md, Engine(), DataOf(residual));
   }
-  entry->primitive.execute(stream, args);
-  stream.wait();
+  Execute(*entry, std::move(args));
 }
 
 // Batched matmul of two computed tensors with equal batch dims: [B..., M, K] x [B..., K, N]
@@ -279,18 +296,16 @@ void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
     e->dst_md = memory::desc(fold(out), dt::f32, tag::abc);
     dnnl::post_ops ops;
     if (attrs.size() == 3) AppendActivation(ops, attrs[0], attrs[1], attrs[2]);
-    dnnl::primitive_attr attr;
-    attr.set_post_ops(ops);
+    dnnl::primitive_attr attr = UserScratchpad(&ops);
     auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md, e->weights_md, e->dst_md, attr);
+    e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::matmul(pd);
     return e;
   });
-  dnnl::stream stream(Engine());
-  entry->primitive.execute(stream, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(a))},
+  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(a))},
                                     {DNNL_ARG_WEIGHTS,
                                      memory(entry->weights_md, Engine(), DataOf(b))},
                                     {DNNL_ARG_DST, memory(entry->dst_md, Engine(), DataOf(out))}});
-  stream.wait();
 }
 
 // 2-D pooling on NHWC data. attrs: kind (0 max, 1 avg excluding pad, 2 avg including pad),
@@ -313,15 +328,13 @@ void Pool2d(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
     auto pd = dnnl::pooling_forward::primitive_desc(
         Engine(), dnnl::prop_kind::forward_inference, alg, e->src_md, e->dst_md,
         {attrs[3], attrs[4]}, {attrs[1], attrs[2]}, {attrs[9] - 1, attrs[10] - 1},
-        {attrs[5], attrs[6]}, {attrs[7], attrs[8]});
+        {attrs[5], attrs[6]}, {attrs[7], attrs[8]}, UserScratchpad());
+    e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::pooling_forward(pd);
     return e;
   });
-  dnnl::stream stream(Engine());
-  entry->primitive.execute(stream,
-                           {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
+  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
                             {DNNL_ARG_DST, memory(entry->dst_md, Engine(), DataOf(out))}});
-  stream.wait();
 }
 
 // Flattens a tensor to [outer, inner] around its last axis.
@@ -341,15 +354,13 @@ void Softmax(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
     e->src_md = memory::desc(RowsOf(data), dt::f32, tag::ab);
     auto pd = dnnl::softmax_forward::primitive_desc(
         Engine(), dnnl::prop_kind::forward_inference, dnnl::algorithm::softmax_accurate,
-        e->src_md, e->src_md, 1);
+        e->src_md, e->src_md, 1, UserScratchpad());
+    e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::softmax_forward(pd);
     return e;
   });
-  dnnl::stream stream(Engine());
-  entry->primitive.execute(stream,
-                           {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
+  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
                             {DNNL_ARG_DST, memory(entry->src_md, Engine(), DataOf(out))}});
-  stream.wait();
 }
 
 // Layer normalization over the last axis with constant scale and shift [C].
@@ -367,17 +378,16 @@ void LayerNorm(DLTensor* data, DLTensor* gamma, DLTensor* beta, ffi::Shape attrs
     auto pd = dnnl::layer_normalization_forward::primitive_desc(
         Engine(), dnnl::prop_kind::forward_inference, e->src_md, e->src_md,
         FloatOfBits(attrs[0]),
-        dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift);
+        dnnl::normalization_flags::use_scale | dnnl::normalization_flags::use_shift,
+        UserScratchpad());
+    e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::layer_normalization_forward(pd);
     return e;
   });
-  dnnl::stream stream(Engine());
-  entry->primitive.execute(stream,
-                           {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
+  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
                             {DNNL_ARG_SCALE, memory(entry->bias_md, Engine(), DataOf(gamma))},
                             {DNNL_ARG_SHIFT, memory(entry->bias_md, Engine(), DataOf(beta))},
                             {DNNL_ARG_DST, memory(entry->src_md, Engine(), DataOf(out))}});
-  stream.wait();
 }
 
 // Sets the OpenMP thread count the kernels use (0 = OpenMP's default); returns the old value.
