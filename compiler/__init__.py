@@ -29,6 +29,8 @@ class CompileOptions:
     input_shapes: dict[str, list] = field(default_factory=dict)
     opt_level: int = 2
     disabled_passes: tuple[str, ...] = ()
+    # input name -> value: the input becomes a constant (artifact specialized to that value)
+    const_inputs: dict[str, object] = field(default_factory=dict)
 
 
 def compile_model(model_path: str | Path, output: str | Path, target: str = "llvm",
@@ -52,6 +54,10 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     timings: dict[str, float] = {}
     start = time.perf_counter()
     source = load_model(model_path, opts.input_shapes)
+    if opts.const_inputs:
+        from .const_inputs import bind_constant_inputs
+
+        bind_constant_inputs(source.model, opts.const_inputs)
     timings["import"] = time.perf_counter() - start
     try:
         pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes)

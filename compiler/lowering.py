@@ -1,14 +1,16 @@
 """IR (``onnx_ir.Model``) → TVM Relax ``IRModule``.
 
 The graph is serialized to an ONNX ``ModelProto`` and converted by
-``tvm.relax.frontend.onnx.from_onnx``, with weights bound as constants so that they end up
+paddlec's importer (``compiler/converters``: TVM's ``from_onnx`` with paddlec's converter
+registry in front of TVM's), with weights bound as constants so that they end up
 inside the compiled library. Converter failures are collected per operator so that the user
 sees every unsupported op at once instead of the first TVM traceback.
 """
 
 from __future__ import annotations
 
-import collections
+import contextlib
+import io
 import warnings
 from dataclasses import dataclass
 
@@ -27,19 +29,34 @@ class LoweredModule:
     outputs: list[TensorSpec]
 
 
-def _unsupported_ops(model: ir.Model) -> dict[str, int]:
+def _unsupported_ops(model: ir.Model) -> dict[str, tuple[int, str]]:
+    """Every op that neither paddlec's converters nor TVM's lower: name → (count, reason).
+
+    Consistent with what the importer does: a paddlec converter registered at or below the
+    model's opset for the op's domain, else TVM's converter map (default domain only).
+    """
     from tvm.relax.frontend.onnx.onnx_frontend import _get_convert_map
 
+    from .converters import find_converter, unsupported_reason
+
     known = _get_convert_map()
-    counts: collections.Counter[str] = collections.Counter()
+    opsets = {("" if d == "ai.onnx" else d): v for d, v in model.opset_imports.items()}
+    found: dict[str, tuple[int, str]] = {}
     for node in ir.traversal.RecursiveGraphIterator(model.graph):
-        if node.op_type in ("If", "Constant") and node.domain in ("", "ai.onnx"):
+        domain = "" if node.domain == "ai.onnx" else node.domain
+        opset = opsets.get(domain, 1)
+        if domain == "" and node.op_type in ("If", "Constant"):
             continue
-        if node.domain in ("", "ai.onnx") and node.op_type not in known:
-            counts[node.op_type] += 1
-        elif node.domain not in ("", "ai.onnx"):
-            counts[f"{node.domain}::{node.op_type}"] += 1
-    return dict(counts)
+        if find_converter(domain, node.op_type, opset) is not None:
+            continue
+        reason = unsupported_reason(domain, node.op_type)
+        if reason is None and domain == "" and node.op_type in known:
+            continue
+        name = f"{domain}::{node.op_type}" if domain else node.op_type
+        reason = reason or "no converter in paddlec or TVM 0.27"
+        count = found.get(name, (0, ""))[0] + 1
+        found[name] = (count, f"opset {opset}: {reason}")
+    return found
 
 
 def _dim_json(dim) -> int | str:
@@ -72,18 +89,20 @@ def _output_types(func) -> list:
 
 def lower_to_relax(model: ir.Model) -> LoweredModule:
     """Convert the IR to Relax; raise :class:`UnsupportedModelError` listing every unknown op."""
-    from tvm.relax.frontend.onnx import from_onnx
+    from .converters import ConverterError, import_onnx
 
     missing = _unsupported_ops(model)
     if missing:
-        listing = ", ".join(f"{op} ({count})" for op, count in sorted(missing.items()))
+        listing = "; ".join(f"{op} x{count} ({reason})"
+                            for op, (count, reason) in sorted(missing.items()))
         raise UnsupportedModelError(f"unsupported operators: {listing}")
     proto = ir.to_proto(model)  # input shapes and dtypes travel in the proto's value infos
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            mod = from_onnx(proto, dtype_dict=None, keep_params_in_input=False,
-                            sanitize_input_names=False)
+            mod = import_onnx(proto)
+    except ConverterError as exc:
+        raise UnsupportedModelError(f"cannot lower: {exc}") from exc
     except Exception as exc:  # TVM's converters raise anything from ValueError to TVMError
         raise UnsupportedModelError(f"TVM's ONNX importer failed: {_first_line(exc)}") from exc
     func = mod["main"]
