@@ -5,7 +5,8 @@ and changes two things, explicitly and without touching TVM's module globals:
 
 * ``_convert_operator``: a node whose (domain, op, opset) has a paddlec converter is lowered
   by it; every other node goes to TVM's converter as before.
-* ``_construct_nodes``: nodes are fed to TVM's loop one at a time, so that an input that TVM
+* ``_construct_nodes``: a node whose inputs are all known values is evaluated at import time
+  (``fold.py``); the others are fed to TVM's loop one at a time, so that an input that TVM
   keeps as a ``ShapeExpr`` (e.g. the output of ``Shape``) can first be turned into a tensor
   for ops whose converter would otherwise reject it ("cannot handle ShapeExpr inputs").
 """
@@ -19,6 +20,7 @@ from tvm import relax
 from tvm.ir import IRModule
 from tvm.relax.frontend.onnx.onnx_frontend import ONNXGraphImporter
 
+from .fold import fold_node, known_value
 from .registry import ConverterContext, ConverterError, find_converter
 
 __all__ = ["PaddlecImporter", "import_onnx"]
@@ -68,6 +70,12 @@ class PaddlecImporter(ONNXGraphImporter):
     def _construct_nodes(self, graph) -> None:
         for node in graph.node:
             self._domain = "" if node.domain == "ai.onnx" else node.domain
+            folded = fold_node(node, self._nodes, self._opsets)
+            if folded is not None and len(folded) >= len(node.output):
+                for name, value in zip(node.output, folded):
+                    if name:
+                        self._nodes[name] = value
+                continue
             ours = find_converter(self._domain, node.op_type, self._opset_of(self._domain))
             swapped = {}
             if ours is not None or node.op_type not in _TVM_SHAPE_OPS:
@@ -84,7 +92,9 @@ class PaddlecImporter(ONNXGraphImporter):
             value = self._nodes.get(name) if name else None
             if isinstance(value, relax.Expr) and isinstance(value.ty, relax.ShapeType):
                 originals[name] = value
-                self._nodes[name] = self.bb.emit(relax.op.shape_to_tensor(value))
+                static = known_value(value)
+                self._nodes[name] = (relax.const(static) if static is not None else
+                                     self.bb.emit(relax.op.shape_to_tensor(value)))
         return originals
 
     def _opset_of(self, domain: str) -> int:
