@@ -75,6 +75,9 @@ def _spec_from_type(name: str, ty) -> TensorSpec:
     if isinstance(ty, relax.TensorType) and ty.shape is not None:
         dims = tuple(_dim_json(d) for d in ty.shape.values)
         return TensorSpec(name, str(ty.dtype), dims)
+    if isinstance(ty, relax.TensorType) and ty.ndim >= 0:
+        # data-dependent shape (NonZero, Unique, Compress...): known rank, named dims
+        return TensorSpec(name, str(ty.dtype), tuple(f"{name}_dim{i}" for i in range(ty.ndim)))
     if isinstance(ty, relax.ShapeType):
         return TensorSpec(name, "int64", (int(ty.ndim),))
     raise CompileError(f"output {name!r} has a type paddlec cannot describe: {ty}")
