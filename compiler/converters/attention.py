@@ -21,7 +21,7 @@ from tvm import relax
 from ._common import dtype_of, static_shape
 from .registry import ConverterError, converter
 
-__all__ = ["attention"]
+__all__ = ["attention", "rotary_embedding"]
 
 _op = relax.op
 
@@ -179,3 +179,49 @@ def _attention_bias(bb, attrs, mask, past_key, nonpad, dtype, batch, q_len, kv_l
         padding = _op.reshape(_bool_to_bias(valid, dtype), [batch, 1, 1, kv_len])
         bias = padding if bias is None else _op.add(bias, padding)
     return bias
+
+
+def _strided(x, begin: int, end: int, step: int = 1):
+    return _op.strided_slice(x, axes=[3], begin=[begin], end=[end], strides=[step])
+
+
+@converter("", "RotaryEmbedding", 23)
+def rotary_embedding(bb, inputs, attrs, ctx):
+    """Y = RotaryEmbedding(X, cos_cache, sin_cache, position_ids?) as the ONNX reference:
+    halves (or interleaved pairs) of the first ``rotary_embedding_dim`` channels rotated."""
+    x, cos, sin = inputs[0], inputs[1], inputs[2]
+    positions = inputs[3] if len(inputs) > 3 else None
+    shape = static_shape(x)
+    if shape is None or len(shape) not in (3, 4):
+        raise ConverterError("the input needs a static 3-D or 4-D shape")
+    if len(shape) == 4:
+        x = _op.permute_dims(x, [0, 2, 1, 3])
+    else:
+        heads = int(attrs.get("num_heads", 0))
+        if not heads:
+            raise ConverterError("3-D inputs need the num_heads attribute")
+        x = _op.reshape(x, [shape[0], shape[1], heads, shape[2] // heads])
+    x = bb.normalize(x)
+    batch, seq, heads, head_size = static_shape(x)
+    dim = int(attrs.get("rotary_embedding_dim", 0)) or head_size
+    if positions is not None:
+        cos, sin = _op.take(cos, positions, axis=0), _op.take(sin, positions, axis=0)
+    cos, sin = _op.expand_dims(cos, 2), _op.expand_dims(sin, 2)
+    rotate = _strided(x, 0, dim)
+    interleaved = int(attrs.get("interleaved", 0))
+    if interleaved:
+        x1, x2 = _strided(rotate, 0, dim, 2), _strided(rotate, 1, dim, 2)
+    else:
+        x1, x2 = _strided(rotate, 0, dim // 2), _strided(rotate, dim // 2, dim)
+    real = _op.subtract(_op.multiply(cos, x1), _op.multiply(sin, x2))
+    imag = _op.add(_op.multiply(sin, x1), _op.multiply(cos, x2))
+    if interleaved:
+        pairs = _op.concat([_op.expand_dims(real, -1), _op.expand_dims(imag, -1)], axis=-1)
+        rotated = _op.reshape(pairs, [batch, seq, heads, dim])
+    else:
+        rotated = _op.concat([real, imag], axis=-1)
+    if dim < head_size:
+        rotated = _op.concat([rotated, _strided(x, dim, head_size)], axis=-1)
+    if len(shape) == 3:
+        return _op.reshape(rotated, shape)
+    return _op.permute_dims(rotated, [0, 2, 1, 3])
