@@ -17,7 +17,7 @@ from .registry import (
 )
 
 # Importing a family module registers its converters.
-from . import attention, elementwise, loss, normalization, reduce, resize, tensor  # noqa: E402,F401  isort: skip
+from . import attention, elementwise, loss, normalization, quantize, reduce, resize, tensor  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "ConverterError",

@@ -126,7 +126,7 @@ def resize(bb, inputs, attrs, ctx):
             index = np.argmax(weights, axis=1).astype("int64")
             y = _op.take(y, relax.const(index), axis=axis)
         else:
-            y = _apply_along(bb, y, relax.const(weights.T.astype(compute)), axis,
+            y = _apply_along(bb, y, relax.const(weights.T.astype(compute), compute), axis,
                              len(shape))
         current[axis] = n_out
     if valid_masks:
