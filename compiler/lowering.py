@@ -41,11 +41,12 @@ def _unsupported_ops(model: ir.Model) -> dict[str, tuple[int, str]]:
 
     known = _get_convert_map()
     opsets = {("" if d == "ai.onnx" else d): v for d, v in model.opset_imports.items()}
+    folded = _foldable_nodes(model)
     found: dict[str, tuple[int, str]] = {}
     for node in ir.traversal.RecursiveGraphIterator(model.graph):
         domain = "" if node.domain == "ai.onnx" else node.domain
         opset = opsets.get(domain, 1)
-        if domain == "" and node.op_type in ("If", "Constant"):
+        if domain == "" and node.op_type in ("If", "Constant") or id(node) in folded:
             continue
         if find_converter(domain, node.op_type, opset) is not None:
             continue
@@ -57,6 +58,23 @@ def _unsupported_ops(model: ir.Model) -> dict[str, tuple[int, str]]:
         count = found.get(name, (0, ""))[0] + 1
         found[name] = (count, f"opset {opset}: {reason}")
     return found
+
+
+def _foldable_nodes(model: ir.Model) -> set[int]:
+    """ids of top-level nodes whose inputs are all constants: the importer evaluates them
+    (``converters/fold.py``), so they need no converter."""
+    from .converters.fold import NEVER_FOLD
+
+    constant = {name for name in model.graph.initializers}
+    foldable: set[int] = set()
+    for node in model.graph:
+        inputs = [value for value in node.inputs if value is not None]
+        if node.domain in ("", "ai.onnx") and node.op_type not in NEVER_FOLD and inputs and \
+                all(value.name in constant for value in inputs):
+            foldable.add(id(node))
+        if id(node) in foldable or (node.op_type == "Constant" and node.domain in ("", "ai.onnx")):
+            constant.update(output.name for output in node.outputs)
+    return foldable
 
 
 def _dim_json(dim) -> int | str:

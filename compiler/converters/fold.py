@@ -14,11 +14,11 @@ import numpy as np
 import tvm
 from tvm import relax, tirx
 
-__all__ = ["known_value", "fold_node"]
+__all__ = ["NEVER_FOLD", "known_value", "fold_node"]
 
-_NEVER_FOLD = frozenset({
+NEVER_FOLD = frozenset({
     "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
-    "Bernoulli", "If", "Loop", "Scan", "Constant", "Identity", "SequenceConstruct",
+    "Bernoulli", "If", "Loop", "Scan", "Constant", "Identity", "ImageDecoder", "SequenceConstruct",
     "SequenceEmpty", "Optional", "OptionalHasElement", "OptionalGetElement",
 })
 _FOLDABLE_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
@@ -45,7 +45,7 @@ def fold_node(node, values: dict, opsets: dict[str, int]) -> list | None:
     """
     from onnx.reference import ReferenceEvaluator
 
-    if node.domain not in ("", "ai.onnx") or node.op_type in _NEVER_FOLD or not node.input:
+    if node.domain not in ("", "ai.onnx") or node.op_type in NEVER_FOLD or not node.input:
         return None
     if any(attr.HasField("g") or attr.graphs for attr in node.attribute):
         return None
