@@ -68,11 +68,14 @@ def cli(ctx: click.Context, verbose: bool) -> None:
               help="Override an input's shape; non-numeric dims stay symbolic (N, ?).")
 @click.option("-O", "opt_level", type=click.IntRange(0, 3), default=2, show_default=True,
               help="Optimization level of the IR pass pipeline.")
+@click.option("--const-input", "const_inputs", multiple=True, metavar="NAME=FILE.npy",
+              help="Bind an input (e.g. a shape or axes operand) to this value: the artifact is "
+                   "specialized to it and the input leaves its signature.")
 @click.option("--disable-pass", "disabled_passes", multiple=True, metavar="NAME",
               help="Skip a pass of the pipeline (see --print-passes).")
 @click.option("--print-passes", is_flag=True, help="List the passes that would run and exit.")
 def compile_command(model: Path, target: str, host: str | None, output: Path,
-                    input_shapes: tuple[str, ...], opt_level: int,
+                    input_shapes: tuple[str, ...], opt_level: int, const_inputs: tuple[str, ...],
                     disabled_passes: tuple[str, ...], print_passes: bool) -> None:
     """Compile MODEL (an .onnx file or a model folder) into an artifact folder."""
     if print_passes:
@@ -83,9 +86,27 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
 
     manifest = compile_model(model, output, target=target, host=host,
                              input_shapes=parse_input_shapes(input_shapes),
-                             opt_level=opt_level, disabled_passes=disabled_passes)
+                             opt_level=opt_level, disabled_passes=disabled_passes,
+                             const_inputs=_load_const_inputs(const_inputs))
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])
+
+
+def _load_const_inputs(specs: tuple[str, ...]) -> dict:
+    import numpy as np
+
+    from .errors import ModelLoadError
+
+    values = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ModelLoadError(f"--const-input {spec!r}: expected NAME=FILE.npy")
+        try:
+            values[name] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"--const-input {name}: cannot read {path}: {exc}") from None
+    return values
 
 
 def _print_passes(opt_level: int, disabled: tuple[str, ...]) -> None:

@@ -72,7 +72,8 @@ def _foldable_nodes(model: ir.Model) -> set[int]:
         if node.domain in ("", "ai.onnx") and node.op_type not in NEVER_FOLD and inputs and \
                 all(value.name in constant for value in inputs):
             foldable.add(id(node))
-        if id(node) in foldable or (node.op_type == "Constant" and node.domain in ("", "ai.onnx")):
+        is_constant = node.op_type == "Constant" and node.domain in ("", "ai.onnx")
+        if id(node) in foldable or is_constant:
             constant.update(output.name for output in node.outputs)
     return foldable
 

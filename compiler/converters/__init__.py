@@ -17,7 +17,9 @@ from .registry import (
 )
 
 # Importing a family module registers its converters.
-from . import attention, elementwise, loss, normalization, quantize, reduce, resize, tensor  # noqa: E402,F401  isort: skip
+from . import (  # noqa: E402,F401  isort: skip
+    attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
+)
 
 __all__ = [
     "ConverterError",

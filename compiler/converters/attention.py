@@ -1,5 +1,7 @@
-"""Attention (opset 23/24, window attributes of 25): ``Y, present_k, present_v, qk = Attention(Q,
-K, V, attn_mask?, past_key?, past_value?, nonpad_kv_seqlen?)``.
+"""Attention (opset 23/24, window attributes of 25) and RotaryEmbedding.
+
+``Y, present_k, present_v, qk = Attention(Q, K, V, attn_mask?, past_key?, past_value?,
+nonpad_kv_seqlen?)``.
 
 TVM 0.27 maps ONNX Attention to the com.microsoft contrib op (it needs ``num_heads`` and
 fails on every standard model). This follows the spec's reference implementation
@@ -56,7 +58,8 @@ def _position_mask(q_len: int, kv_len: int, offset, batch: int, left: int, right
         diff = _op.subtract(position, j)
         allowed = _op.astype(_op.ones_like(diff), "bool")
         if left >= 0:
-            allowed = _op.logical_and(allowed, _op.less_equal(diff, relax.const(left, "int64")))
+            allowed = _op.logical_and(
+                allowed, _op.less_equal(diff, relax.const(left, "int64")))
         if right >= 0:
             allowed = _op.logical_and(allowed, _op.less_equal(
                 _op.negative(diff), relax.const(right, "int64")))

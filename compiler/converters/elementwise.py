@@ -80,7 +80,8 @@ def bit_shift(bb, inputs, attrs, ctx):
 def is_inf(bb, inputs, attrs, ctx):
     """y = IsInf(x, detect_negative, detect_positive)."""
     x = inputs[0]
-    negative, positive = int(attrs.get("detect_negative", 1)), int(attrs.get("detect_positive", 1))
+    negative = int(attrs.get("detect_negative", 1))
+    positive = int(attrs.get("detect_positive", 1))
     infinite = _op.isinf(x)
     zero = relax.const(0.0, dtype_of(x))
     if negative and positive:

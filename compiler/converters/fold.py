@@ -18,7 +18,8 @@ __all__ = ["NEVER_FOLD", "known_value", "fold_node"]
 
 NEVER_FOLD = frozenset({
     "RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "Multinomial",
-    "Bernoulli", "If", "Loop", "Scan", "Constant", "Identity", "ImageDecoder", "SequenceConstruct",
+    "Bernoulli", "If", "Loop", "Scan", "Constant", "Identity", "ImageDecoder",
+    "SequenceConstruct",
     "SequenceEmpty", "Optional", "OptionalHasElement", "OptionalGetElement",
 })
 _FOLDABLE_DTYPES = frozenset({"bool", "int8", "int16", "int32", "int64", "uint8", "uint16",

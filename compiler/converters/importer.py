@@ -86,7 +86,7 @@ class PaddlecImporter(ONNXGraphImporter):
                 self._nodes.update(swapped)
 
     def _tensorize_shape_inputs(self, node) -> dict:
-        """Replace ShapeExpr-typed inputs of ``node`` by int64 tensors; returns the originals."""
+        """Replace ShapeExpr inputs of ``node`` by int64 tensors; returns the originals."""
         originals = {}
         for name in node.input:
             value = self._nodes.get(name) if name else None
@@ -117,7 +117,7 @@ class PaddlecImporter(ONNXGraphImporter):
 
 
 def import_onnx(proto: onnx.ModelProto) -> IRModule:
-    """``tvm.relax.frontend.onnx.from_onnx`` with paddlec's converters (model already checked)."""
+    """TVM's ``from_onnx`` with paddlec's converters (the model is already checked)."""
     opsets = {entry.domain: entry.version for entry in proto.opset_import}
     importer = PaddlecImporter(opsets)
     return importer.from_onnx(proto.graph, opsets.get("", opsets.get("ai.onnx", 1)))

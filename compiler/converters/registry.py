@@ -1,4 +1,4 @@
-"""The registry of paddlec's own ONNX → Relax converters, keyed by (domain, op, since_version).
+"""paddlec's own ONNX → Relax converters, keyed by (domain, op_type, since_version).
 
 A converter is a plain function ``convert(bb, inputs, attrs, ctx) -> relax.Expr`` (a
 ``relax.Tuple`` for several outputs), registered with ``@converter("", "ReduceSum", 13)``.
@@ -51,7 +51,8 @@ def _domain(domain: str) -> str:
     return "" if domain == "ai.onnx" else domain
 
 
-def converter(domain: str, op_type: str, since_version: int) -> Callable[[Converter], Converter]:
+def converter(domain: str, op_type: str,
+              since_version: int) -> Callable[[Converter], Converter]:
     """Register ``fn`` for ``op_type`` of ``domain`` from opset ``since_version`` on."""
 
     def register(fn: Converter) -> Converter:

@@ -1,4 +1,4 @@
-"""Resize (opset 11+): every mode, coordinate transformation, antialias, axes and aspect policy.
+"""Resize (opset 11+): every mode, coordinate mode, antialias, axes and aspect policy.
 
 Resize is separable: along each resized axis, ``out[o] = Σ_k W[o, k] · in[k]`` with a weight
 matrix ``W`` (n_out × n_in) that depends only on the static sizes and the attributes. With

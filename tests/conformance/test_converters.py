@@ -105,3 +105,16 @@ def test_layer_normalization_mean_and_inv_std_dev_match_onnxruntime(tmp_path):
     for name in ("y", "mean", "inv_std"):
         assert got[name].shape == want[name].shape, name
         np.testing.assert_allclose(got[name], want[name], rtol=1e-4, atol=1e-5, err_msg=name)
+
+
+def test_cli_const_input(tmp_path):
+    from click.testing import CliRunner
+
+    from paddlec.cli import cli
+
+    path = save_model(tmp_path, _resize_model())
+    np.save(tmp_path / "sizes.npy", np.array([1, 1, 7, 3], np.int64))
+    result = CliRunner().invoke(cli, ["compile", str(path), "-o", str(tmp_path / "art"),
+                                      "--const-input", f"sizes={tmp_path / 'sizes.npy'}"])
+    assert result.exit_code == 0, result.output
+    assert "sizes" not in result.output.split("inputs:")[1].split("outputs:")[0]
