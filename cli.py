@@ -74,9 +74,24 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--disable-pass", "disabled_passes", multiple=True, metavar="NAME",
               help="Skip a pass of the pipeline (see --print-passes).")
 @click.option("--print-passes", is_flag=True, help="List the passes that would run and exit.")
+@click.option("--trt-precision", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32",
+              show_default=True, help="TensorRT regions' precision (target tensorrt).")
+@click.option("--min-subgraph-size", type=click.IntRange(1), default=3, show_default=True,
+              help="Smaller TensorRT regions stay with TVM (as Paddle's min_subgraph_size).")
+@click.option("--input-shape-range", "shape_ranges", multiple=True,
+              metavar="NAME:MIN:OPT:MAX", help="TensorRT profile, e.g. image:1x3x224x224:"
+              "4x3x224x224:8x3x224x224 (Paddle's set_trt_dynamic_shape_info).")
+@click.option("--trt-fallback", is_flag=True,
+              help="Also compile every TensorRT region with TVM, used where TensorRT is missing.")
+@click.option("--calib-data", type=click.Path(path_type=Path), default=None,
+              help="int8: .npz (or folder of .npz/.npy) of representative inputs.")
+@click.option("--build-engines", is_flag=True,
+              help="Prebuild TensorRT engines into the artifact (GPU host with TensorRT).")
 def compile_command(model: Path, target: str, host: str | None, output: Path,
                     input_shapes: tuple[str, ...], opt_level: int, const_inputs: tuple[str, ...],
-                    disabled_passes: tuple[str, ...], print_passes: bool) -> None:
+                    disabled_passes: tuple[str, ...], print_passes: bool, trt_precision: str,
+                    min_subgraph_size: int, shape_ranges: tuple[str, ...], trt_fallback: bool,
+                    calib_data: Path | None, build_engines: bool) -> None:
     """Compile MODEL (an .onnx file or a model folder) into an artifact folder."""
     if print_passes:
         _print_passes(opt_level, disabled_passes)
@@ -84,10 +99,16 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
     from .compiler import compile_model
     from .compiler.frontends import parse_input_shapes
 
+    trt_options = {}
+    if "tensorrt" in target:
+        trt_options = dict(trt_precision=trt_precision, min_subgraph_size=min_subgraph_size,
+                           input_shape_ranges=_parse_shape_ranges(shape_ranges),
+                           trt_fallback=trt_fallback, build_engines=build_engines,
+                           calib_data=str(calib_data) if calib_data else None)
     manifest = compile_model(model, output, target=target, host=host,
                              input_shapes=parse_input_shapes(input_shapes),
                              opt_level=opt_level, disabled_passes=disabled_passes,
-                             const_inputs=_load_const_inputs(const_inputs))
+                             const_inputs=_load_const_inputs(const_inputs), **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])
 
@@ -107,6 +128,24 @@ def _load_const_inputs(specs: tuple[str, ...]) -> dict:
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"--const-input {name}: cannot read {path}: {exc}") from None
     return values
+
+
+def _parse_shape_ranges(specs: tuple[str, ...]) -> dict[str, tuple]:
+    """``image:1x3x224x224:4x3x224x224:8x3x224x224`` → ``{"image": (min, opt, max)}``."""
+    from .errors import InputMismatchError
+
+    ranges = {}
+    for spec in specs:
+        parts = spec.rsplit(":", 3)
+        try:
+            if len(parts) != 4 or not parts[0]:
+                raise ValueError
+            ranges[parts[0]] = tuple([int(d) for d in shape.lower().split("x")]
+                                     for shape in parts[1:])
+        except ValueError:
+            raise InputMismatchError(f"--input-shape-range {spec!r}: expected NAME:MIN:OPT:MAX "
+                                     "with shapes like 1x3x224x224") from None
+    return ranges
 
 
 def _print_passes(opt_level: int, disabled: tuple[str, ...]) -> None:
@@ -138,15 +177,18 @@ def _print_specs(inputs: list[dict], outputs: list[dict]) -> None:
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda or cuda:N.")
 @click.option("--output-dir", type=click.Path(path_type=Path), default=None,
               help="Write each output as NAME.npy into this folder.")
+@click.option("--region-backend", type=click.Choice(["tensorrt", "tvm", "onnxruntime"]),
+              default=None, help="TensorRT regions: engine, TVM fallback, or onnxruntime "
+              "(stand-in). Default: TensorRT if installed, else the fallback.")
 def run_command(artifact: Path, inputs: tuple[str, ...], random_inputs: bool, device: str,
-                output_dir: Path | None) -> None:
+                output_dir: Path | None, region_backend: str | None) -> None:
     """Run a compiled ARTIFACT on .npy inputs and summarize (or save) the outputs."""
     import numpy as np
 
     from . import runtime
     from .errors import InputMismatchError
 
-    model = runtime.load(artifact, device=device)
+    model = runtime.load(artifact, device=device, region_backend=region_backend)
     feed = _random_feed(model) if random_inputs else {}
     for item in inputs:
         name, sep, file = item.partition("=")
@@ -203,6 +245,10 @@ def inspect_command(path: Path, as_json: bool) -> None:
         source = manifest["source"]
         click.echo(f"source: {source['file']} ({source['format']}, sha256 {source['sha256'][:16]}...)")
         _print_specs(manifest["inputs"], manifest["outputs"])
+        if manifest.get("cuda"):
+            _print_cuda(path, manifest)
+        if manifest.get("tensorrt"):
+            _print_tensorrt(manifest["tensorrt"])
         if manifest.get("passes"):
             click.echo(f"passes (-O{manifest.get('opt_level')}):")
             for stat in manifest["passes"]:
@@ -219,6 +265,65 @@ def inspect_command(path: Path, as_json: bool) -> None:
     click.echo(f"operators ({info['node_count']} nodes):")
     for op, count in info["ops"].items():
         click.echo(f"  {op:30s} {count}")
+
+
+def _print_cuda(path: Path, manifest: dict) -> None:
+    """The architectures the manifest promises and what the fatbin in the library holds."""
+    from .compiler.cuda.fatbin import list_fatbin_entries, summarize
+
+    cuda = manifest["cuda"]
+    click.echo(f"cuda: toolkit {cuda.get('cuda_version')}, architectures "
+               f"{','.join(cuda.get('architectures', []))}")
+    entries = list_fatbin_entries(path / manifest["library"])
+    found = summarize(entries)
+    click.echo(f"  fatbin in {manifest['library']}: SASS {', '.join(found['sass']) or 'none'}; "
+               f"PTX {', '.join(found['ptx']) or 'none'} ({len(entries)} entries)")
+    rules = cuda.get("schedule", {}).get("kernels")
+    if rules:
+        click.echo("  dlight schedules: " + ", ".join(f"{k} {v}" for k, v in rules.items()))
+
+
+def _print_tensorrt(section: dict) -> None:
+    regions = section.get("regions", [])
+    click.echo(f"tensorrt: {len(regions)} region(s), precision {section.get('precision')}, "
+               f"min_subgraph_size {section.get('min_subgraph_size')}, "
+               f"fallback {'yes' if section.get('fallback') else 'no'}")
+    for region in regions:
+        ops = sum(region["ops"].values())
+        ins = ", ".join(f"{s['name']}[{'x'.join(map(str, s['shape']))}]" for s in region["inputs"])
+        click.echo(f"  {region['file']}: {ops} ops, inputs {ins}")
+    outside = section.get("outside_ops") or {}
+    click.echo("  outside (TVM): " + (", ".join(f"{k.removeprefix('relax.')} {v}"
+                                                for k, v in outside.items()) or "nothing"))
+
+
+@cli.command("save")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("--feed", "feeds", multiple=True, required=True, metavar="NAME[,NAME...]",
+              help="A value the inference model takes as input; repeat or comma-separate.")
+@click.option("--fetch", "fetches", multiple=True, required=True, metavar="NAME[,NAME...]",
+              help="A value the inference model computes; repeat or comma-separate.")
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="Folder to write model.onnx (+ external data) and inference_model.json.")
+def save_command(model: Path, feeds: tuple[str, ...], fetches: tuple[str, ...],
+                 output: Path) -> None:
+    """Prune an ONNX training graph MODEL to an inference model (save_inference_model)."""
+    import warnings
+
+    from .fluid.io import save_onnx_inference_model
+
+    def split(items: tuple[str, ...]) -> list[str]:
+        return [name for item in items for name in item.split(",") if name]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        manifest = save_onnx_inference_model(model, split(feeds), split(fetches), output)
+    for warning in caught:
+        click.echo(f"warning: {warning.message}", err=True)
+    pruned = manifest["pruned"]
+    removed = ", ".join(f"{op} ({n})" for op, n in sorted(pruned["removed_ops"].items()))
+    click.echo(f"wrote {output} (kept {pruned['kept_nodes']} nodes; removed: {removed or 'none'})")
+    _print_specs(manifest["feeds"], manifest["fetches"])
 
 
 def main() -> None:

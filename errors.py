@@ -15,6 +15,8 @@ __all__ = [
     "ArtifactError",
     "InputMismatchError",
     "DeviceUnavailableError",
+    "TensorRTUnavailableError",
+    "PruneError",
 ]
 
 
@@ -62,5 +64,19 @@ class InputMismatchError(PaddlecError):
 
 class DeviceUnavailableError(PaddlecError):
     """The requested device (e.g. ``cuda:0``) does not exist on this machine."""
+
+    exit_code = 2
+
+
+class TensorRTUnavailableError(DeviceUnavailableError):
+    """An artifact with TensorRT regions was loaded where TensorRT cannot run them (no
+    ``tensorrt`` package or no GPU) and it carries no TVM fallback (``--trt-fallback``)."""
+
+    exit_code = 2
+
+
+class PruneError(PaddlecError):
+    """Feeds and targets do not define a computable subgraph (unknown name, or a target that
+    needs a value that is neither fed nor a weight)."""
 
     exit_code = 2

@@ -31,6 +31,14 @@ class CompileOptions:
     disabled_passes: tuple[str, ...] = ()
     # input name -> value: the input becomes a constant (artifact specialized to that value)
     const_inputs: dict[str, object] = field(default_factory=dict)
+    # TensorRT BYOC (target "tensorrt" / "cuda --byoc tensorrt"); see compiler/tensorrt/
+    trt_precision: str = "fp32"  # fp32 | fp16 | int8
+    min_subgraph_size: int = 3  # smaller regions stay with TVM (Paddle's default)
+    input_shape_ranges: dict[str, tuple] = field(default_factory=dict)  # name: (min,opt,max)
+    trt_fallback: bool = False  # also compile each region with TVM for hosts without TRT
+    calib_data: str | None = None  # int8: .npz or folder of representative inputs
+    build_engines: bool = False  # on a GPU host with TensorRT: prebuild engines/
+    trt_workspace_mb: int = 1024
 
 
 def compile_model(model_path: str | Path, output: str | Path, target: str = "llvm",
@@ -67,7 +75,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     lowered = lower_to_relax(source.model)
     with artifact_writer(output) as staging:
         mark = time.perf_counter()
-        build_library(lowered.mod, resolved, staging / LIBRARY_NAME)
+        build_info = build_library(lowered.mod, resolved, staging / LIBRARY_NAME, opts)
         timings["build"] = time.perf_counter() - mark
         manifest = write_manifest(staging, {
             "paddlec_version": __version__,
@@ -80,6 +88,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
                        "sha256": source.sha256},
             "opt_level": opts.opt_level,
             "passes": [stat.to_json(with_time=False) for stat in pass_stats],
+            **build_info,
         })
     log.info("compiled %s for %s in %.1fs (%s)", model_path, resolved.given,
              time.perf_counter() - start, ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))

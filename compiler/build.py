@@ -10,9 +10,20 @@ from .target import ResolvedTarget
 __all__ = ["build_library"]
 
 
-def build_library(mod, target: ResolvedTarget, out_file: Path) -> None:
+def build_library(mod, target: ResolvedTarget, out_file: Path, options=None) -> dict:
     """Compile ``mod`` for ``target`` with TVM's default Relax pipeline for that target
-    (legalize, fold, fuse, and the device schedules), and export it to ``out_file``."""
+    (legalize, fold, fuse, and the device schedules), and export it to ``out_file``.
+
+    Returns extra manifest fields (``{"cuda": {...}}`` for CUDA targets, ``{"tensorrt":
+    {...}}`` with BYOC, else ``{}``). ``options``: the CompileOptions (BYOC settings)."""
+    if target.byoc == "tensorrt":
+        from .tensorrt.build import build_tensorrt_library
+
+        return build_tensorrt_library(mod, target, out_file, options)
+    if target.kind == "cuda":
+        from .cuda import build_cuda_library
+
+        return {"cuda": build_cuda_library(mod, target, out_file)}
     import tvm
     from tvm import relax
 
@@ -28,6 +39,7 @@ def build_library(mod, target: ResolvedTarget, out_file: Path) -> None:
         executable.export_library(str(out_file))
     except Exception as exc:  # TVM 0.27 has no tvm.error.TVMError; passes raise anything
         raise CompileError(f"TVM build for {target.given!r} failed: {_last_line(exc)}") from exc
+    return {}
 
 
 def _last_line(exc: BaseException) -> str:

@@ -58,26 +58,36 @@ class Model:
     clones share the loaded library and weights but each owns its virtual machine.
     """
 
-    def __init__(self, path: str | Path, device: str = "cpu") -> None:
+    def __init__(self, path: str | Path, device: str = "cpu",
+                 region_backend: str | None = None) -> None:
         self.path = Path(path)
         self.manifest: Manifest = read_manifest(self.path)
         self.device_kind, self.device_index = parse_device(device)
         if self.device_kind != self.manifest.device_kind:
+            hint = (" (no CUDA device is needed to compile, but one is needed to run it: load "
+                    "it with device='cuda' on a GPU host)" if self.manifest.device_kind == "cuda"
+                    else "")
             raise DeviceUnavailableError(
                 f"{self.path} was compiled for {self.manifest.device_kind!r} "
-                f"({self.manifest.target.get('given')}) and cannot run on {device!r}"
+                f"({self.manifest.target.get('given')}) and cannot run on {device!r}{hint}"
             )
         tvm = tvm_runtime()
         if self.device_kind == "cuda":
             _load_cuda_runtime(tvm)
         self._device = tvm.device(self.device_kind, self.device_index)
         if not self._device.exist:
-            raise DeviceUnavailableError(f"no {self.device_kind} device {device!r} on this machine")
+            what = "no CUDA device" if self.device_kind == "cuda" else f"no {self.device_kind} device"
+            raise DeviceUnavailableError(f"{what} {device!r} on this machine")
         library = self.path / self.manifest.library
         try:
             self._library = tvm.runtime.load_module(str(library))
         except Exception as exc:  # the loader raises plain TVM errors
             raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
+        self.region_backend = "none"
+        if self.manifest.raw.get("tensorrt"):  # TensorRT regions: register their functions
+            from .tensorrt import attach_regions
+
+            self.region_backend = attach_regions(self, tvm, region_backend)
         self._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
         self._main = self._vm["main"]
         self._lock = threading.Lock()
@@ -140,15 +150,59 @@ class Model:
             )
         return flat
 
+    def run_dlpack(self, feed: Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
+        """Run on tensors that are already on the model's device (torch/cupy/TVM tensors,
+        anything with ``__dlpack__``): no host copies in or out.
+
+        Inputs are checked against the manifest from their DLPack metadata (dtype, shape,
+        device). Returns a dict name → TVM tensor on the model's device; hand one to your
+        framework with ``torch.from_dlpack(out)`` / ``cupy.from_dlpack(out)`` (zero-copy).
+        A tensor on another device, or not 64-byte aligned (TVM's kernels assume it), is
+        copied once to an aligned tensor on the model's device.
+        """
+        tvm = tvm_runtime()
+        values = self._arrays_in_order_raw(feed)
+        tensors = [self._dlpack_tensor(tvm, value) for value in values]
+        bound: dict[str, tuple[int, str]] = {}
+        for spec, tensor in zip(self.inputs, tensors):
+            if str(tensor.dtype) != spec.dtype:
+                raise InputMismatchError(
+                    f"input {spec.name!r}: expected dtype {spec.dtype}, got {tensor.dtype}"
+                )
+            _check_shape(spec, tuple(int(d) for d in tensor.shape), bound)
+        return dict(zip(self.output_names, self.run_device(tensors)))
+
+    def _dlpack_tensor(self, tvm: Any, value: Any) -> Any:
+        import tvm_ffi
+
+        if not hasattr(value, "__dlpack__"):
+            raise InputMismatchError(
+                f"run_dlpack takes DLPack tensors, got {type(value).__name__}; use run()"
+            )
+        try:
+            tensor = tvm_ffi.from_dlpack(value, require_alignment=0, require_contiguous=True)
+        except Exception as exc:  # non-contiguous, unsupported device or dtype
+            raise InputMismatchError(f"cannot take a {type(value).__name__} via DLPack: {exc}"
+                                     ) from None
+        aligned = tensor.data_ptr() % 64 == 0
+        if tensor.device == self._device and aligned:
+            return tensor
+        moved = tvm.runtime.empty(tensor.shape, tensor.dtype, self._device)
+        moved.copyfrom(tensor)
+        return moved
+
     def _to_device(self, tvm: Any, array: Any) -> Any:
         if isinstance(array, np.ndarray):
             # np.ascontiguousarray would turn a 0-d array into a 1-d one
             return tvm.runtime.tensor(np.require(array, requirements="C"), self._device)
         if hasattr(array, "__dlpack__"):
-            return tvm.runtime.from_dlpack(array)
+            return self._dlpack_tensor(tvm, array)
         raise InputMismatchError(f"cannot feed an object of type {type(array).__name__}")
 
     def _arrays_in_order(self, feed: Feed) -> list[np.ndarray]:
+        return [np.asarray(value) for value in self._arrays_in_order_raw(feed)]
+
+    def _arrays_in_order_raw(self, feed: Feed) -> list[Any]:
         names = self.input_names
         if isinstance(feed, Mapping):
             unknown = sorted(set(feed) - set(names))
@@ -166,7 +220,7 @@ class Model:
                 raise InputMismatchError(
                     f"expected {len(names)} input(s) {names}, got {len(values)}"
                 )
-        return [np.asarray(value) for value in values]
+        return values
 
     def __repr__(self) -> str:
         ins = ", ".join(str(spec) for spec in self.inputs)
@@ -205,6 +259,9 @@ def _flatten(result: Any) -> list[Any]:
     return flat
 
 
-def load(path: str | Path, device: str = "cpu") -> Model:
-    """Load an artifact folder written by ``paddlec compile``; verifies it before loading."""
-    return Model(path, device=device)
+def load(path: str | Path, device: str = "cpu", region_backend: str | None = None) -> Model:
+    """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
+
+    ``region_backend`` (artifacts with TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the
+    ``--trt-fallback`` code), ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
+    return Model(path, device=device, region_backend=region_backend)
