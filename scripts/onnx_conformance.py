@@ -449,6 +449,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="write the failing cases with their reasons to this file")
     parser.add_argument("--from-results", type=Path,
                         help="do not run: reuse the records of an earlier results.json")
+    parser.add_argument("--update", type=Path,
+                        help="run the selected cases and replace their records in this "
+                             "results.json (after a converter change that touches only them)")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
 
@@ -464,6 +467,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         records = run_cases(cases, args.workers, args.timeout, not args.no_const_inputs,
                             progress=not args.quiet)
+    if args.update:
+        fresh = {record["case"]: record for record in records}
+        older = json.loads(args.update.read_text())["cases"]
+        records = sorted([fresh.pop(r["case"], r) for r in older] + list(fresh.values()),
+                         key=lambda r: r["case"])
     attribute_expanded(records, args.cache)
     summary = write_reports(records, args.out)
     print(json.dumps({k: v for k, v in summary.items() if k != "per_op"}, indent=1))

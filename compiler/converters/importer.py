@@ -33,6 +33,10 @@ _TVM_SHAPE_OPS = frozenset({
 })
 
 
+# paddlec converters of ops in that list that also accept ShapeExpr inputs themselves
+_SHAPE_AWARE = frozenset({"Cast", "CastLike"})
+
+
 @dataclass
 class _OneNode:
     """A stand-in for a GraphProto holding a single node (what ``_construct_nodes`` reads)."""
@@ -78,7 +82,8 @@ class PaddlecImporter(ONNXGraphImporter):
                 continue
             ours = find_converter(self._domain, node.op_type, self._opset_of(self._domain))
             swapped = {}
-            if ours is not None or node.op_type not in _TVM_SHAPE_OPS:
+            if node.op_type not in _TVM_SHAPE_OPS or (
+                    ours is not None and node.op_type not in _SHAPE_AWARE):
                 swapped = self._tensorize_shape_inputs(node)
             try:
                 super()._construct_nodes(_OneNode([node]))

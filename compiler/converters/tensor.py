@@ -13,10 +13,10 @@ from onnx import numpy_helper
 from tvm import relax
 from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
 
-from ._common import static_shape
+from ._common import dtype_of, static_shape
 from .registry import ConverterError, converter
 
-__all__ = ["constant", "shape"]
+__all__ = ["cast", "cast_like", "constant", "shape"]
 
 
 @converter("", "Constant", 1)
@@ -53,3 +53,33 @@ def shape(bb, inputs, attrs, ctx):
     end = attrs.get("end")
     selected = dims[start:] if end is None else dims[start:int(end)]
     return relax.const(np.array(selected, np.int64), "int64")
+
+
+# TensorProto codes of float8 / float4 / 4-bit / 2-bit element types
+_EXOTIC_CODES = frozenset({17, 18, 19, 20, 21, 22, 23, 24, 25, 26})
+_EXOTIC_NAMES = ("float8", "float4", "int4", "uint4", "int2", "uint2", "e8m0")
+
+
+def _refuse_exotic(source_dtype: str, target_code: int | None, target_dtype: str = "") -> None:
+    """TVM 0.27's llvm backend cannot cast these types (it builds wrong code or fails)."""
+    names = (source_dtype, target_dtype)
+    if target_code in _EXOTIC_CODES or any(n.startswith(_EXOTIC_NAMES) for n in names):
+        raise ConverterError(
+            "float8 / float4 / 4-bit / 2-bit element types are not supported "
+            f"(from {source_dtype}; TVM's llvm backend cannot cast them)")
+
+
+@converter("", "Cast", 1)
+def cast(bb, inputs, attrs, ctx):
+    """y = Cast(x, to): TVM's converter, but refusing the types TVM miscompiles."""
+    if not isinstance(inputs[0].ty, relax.ShapeType):
+        _refuse_exotic(dtype_of(inputs[0]), int(attrs.get("to", 1)))
+    return tvm_onnx.Cast.get_converter(ctx.opset)(bb, inputs, attrs, ctx.params)
+
+
+@converter("", "CastLike", 15)
+def cast_like(bb, inputs, attrs, ctx):
+    """y = CastLike(x, like): as Cast."""
+    if not any(isinstance(value.ty, relax.ShapeType) for value in inputs[:2]):
+        _refuse_exotic(dtype_of(inputs[0]), None, dtype_of(inputs[1]))
+    return tvm_onnx.CastLike.get_converter(ctx.opset)(bb, inputs, attrs, ctx.params)
