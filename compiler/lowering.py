@@ -115,9 +115,9 @@ def lower_to_relax(model: ir.Model) -> LoweredModule:
 
     missing = _unsupported_ops(model)
     if missing:
-        listing = "; ".join(f"{op} x{count} ({reason})"
-                            for op, (count, reason) in sorted(missing.items()))
-        raise UnsupportedModelError(f"unsupported operators: {listing}")
+        listing = ", ".join(f"{op} ({count})" for op, (count, _) in sorted(missing.items()))
+        reasons = "; ".join(f"{op}: {reason}" for op, (_, reason) in sorted(missing.items()))
+        raise UnsupportedModelError(f"unsupported operators: {listing} [{reasons}]")
     proto = ir.to_proto(model)  # input shapes and dtypes travel in the proto's value infos
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from tvm import relax
 
-from ._common import dtype_of, ndim, normalize_axes
+from ._common import dtype_of, ndim, normalize_axes, shape_of, static_shape
 from .registry import converter
 
 __all__ = ["layer_normalization", "rms_normalization"]
@@ -35,6 +35,15 @@ def layer_normalization(bb, inputs, attrs, ctx):
     eps = float(attrs.get("epsilon", 1e-5))
     dtype = dtype_of(x)
     stash = _stash_dtype(attrs, dtype)
+    normalized = shape_of(x)[axis:]
+    fused_ok = (ctx.num_outputs == 1 and stash == dtype
+                and all(isinstance(d, int) for d in normalized)
+                and static_shape(scale) == normalized
+                and (bias is None or static_shape(bias) == normalized))
+    if fused_ok:  # only Y is read: TVM's fused layer_norm (what BYOC patterns match)
+        if bias is None:
+            bias = relax.const(np.zeros(normalized, dtype), dtype)
+        return _op.nn.layer_norm(x, scale, bias, axes, eps)
     xs = _op.astype(x, stash) if stash != dtype else x
     mean = _op.mean(xs, axes, keepdims=True)
     centered = _op.subtract(xs, mean)

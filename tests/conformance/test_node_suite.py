@@ -9,9 +9,10 @@ RMSNormalization and over everything else. The full sweep is
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -29,11 +30,11 @@ _OTHERS_STRIDE = 30
 
 
 def _runner():
-    spec = importlib.util.spec_from_file_location(
-        "onnx_conformance", REPO / "scripts" / "onnx_conformance.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """The runner script as a module; on sys.path so its spawned workers can import it."""
+    scripts = str(REPO / "scripts")
+    if scripts not in sys.path:
+        sys.path.insert(0, scripts)
+    return importlib.import_module("onnx_conformance")
 
 
 def select_subset(names: list[str]) -> list[str]:
