@@ -74,6 +74,10 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--disable-pass", "disabled_passes", multiple=True, metavar="NAME",
               help="Skip a pass of the pipeline (see --print-passes).")
 @click.option("--print-passes", is_flag=True, help="List the passes that would run and exit.")
+@click.option("--model-file", default=None, metavar="FILE",
+              help="Paddle program file (.json/.pdmodel) inside MODEL, overriding discovery.")
+@click.option("--params-file", default=None, metavar="FILE",
+              help="Paddle parameters file (.pdiparams), overriding discovery.")
 @click.option("--trt-precision", type=click.Choice(["fp32", "fp16", "int8"]), default="fp32",
               show_default=True, help="TensorRT regions' precision (target tensorrt).")
 @click.option("--min-subgraph-size", type=click.IntRange(1), default=3, show_default=True,
@@ -87,12 +91,17 @@ def cli(ctx: click.Context, verbose: bool) -> None:
               help="int8: .npz (or folder of .npz/.npy) of representative inputs.")
 @click.option("--build-engines", is_flag=True,
               help="Prebuild TensorRT engines into the artifact (GPU host with TensorRT).")
+@click.option("--verify-passes", is_flag=True,
+              help="Run the model (onnxruntime, else the ONNX reference evaluator) on random "
+                   "inputs after every pass; stop at the first pass whose outputs drift.")
 def compile_command(model: Path, target: str, host: str | None, output: Path,
                     input_shapes: tuple[str, ...], opt_level: int, const_inputs: tuple[str, ...],
                     disabled_passes: tuple[str, ...], print_passes: bool, trt_precision: str,
                     min_subgraph_size: int, shape_ranges: tuple[str, ...], trt_fallback: bool,
-                    calib_data: Path | None, build_engines: bool) -> None:
-    """Compile MODEL (an .onnx file or a model folder) into an artifact folder."""
+                    calib_data: Path | None, build_engines: bool,
+                    verify_passes: bool, model_file: str | None,
+                    params_file: str | None) -> None:
+    """Compile MODEL (an .onnx file, a Paddle model folder or file) into an artifact folder."""
     if print_passes:
         _print_passes(opt_level, disabled_passes)
         return
@@ -108,6 +117,8 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
     manifest = compile_model(model, output, target=target, host=host,
                              input_shapes=parse_input_shapes(input_shapes),
                              opt_level=opt_level, disabled_passes=disabled_passes,
+                             verify_passes=verify_passes, model_file=model_file,
+                             params_file=params_file,
                              const_inputs=_load_const_inputs(const_inputs), **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])
@@ -128,6 +139,43 @@ def _load_const_inputs(specs: tuple[str, ...]) -> dict:
         except (OSError, ValueError) as exc:
             raise ModelLoadError(f"--const-input {name}: cannot read {path}: {exc}") from None
     return values
+
+
+@cli.command("optimize")
+@click.argument("model", type=click.Path(path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(path_type=Path),
+              help="The optimized model, a standard .onnx file (replaced atomically).")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME:D1xD2...",
+              help="Override an input's shape; non-numeric dims stay symbolic (N, ?).")
+@click.option("-O", "opt_level", type=click.IntRange(0, 3), default=2, show_default=True,
+              help="Optimization level of the IR pass pipeline.")
+@click.option("--disable-pass", "disabled_passes", multiple=True, metavar="NAME",
+              help="Skip a pass of the pipeline (see --print-passes).")
+@click.option("--verify-passes", is_flag=True,
+              help="Rerun the model after every pass; stop at the first that drifts.")
+def optimize_command(model: Path, output: Path, input_shapes: tuple[str, ...], opt_level: int,
+                     disabled_passes: tuple[str, ...], verify_passes: bool) -> None:
+    """Import MODEL, run the pass pipeline and write the optimized graph as ONNX."""
+    from .compiler import optimize_model
+    from .compiler.frontends import parse_input_shapes
+
+    stats = optimize_model(model, output, parse_input_shapes(input_shapes), opt_level,
+                           disabled_passes, verify_passes)
+    _print_pass_stats(opt_level, [stat.to_json(with_time=True) for stat in stats])
+    click.echo(f"wrote {output}")
+
+
+def _print_pass_stats(opt_level, stats: list[dict]) -> None:
+    click.echo(f"passes (-O{opt_level}):")
+    for stat in stats:
+        mark = "*" if stat.get("modified") else " "
+        extra = f"  max error {stat['max_error']:.3g}" if "max_error" in stat else ""
+        timing = f"  {stat['seconds']:.3f}s" if "seconds" in stat else ""
+        click.echo(f" {mark}{stat['name']:36s} {stat['nodes_before']:6d} -> "
+                   f"{stat['nodes_after']:6d}{timing}{extra}")
+    if stats:
+        click.echo(f"  nodes: {stats[0]['nodes_before']} -> {stats[-1]['nodes_after']}"
+                   "  (* = the pass changed the graph)")
 
 
 def _parse_shape_ranges(specs: tuple[str, ...]) -> dict[str, tuple]:
@@ -230,7 +278,12 @@ def _random_feed(model) -> dict:
 @cli.command("inspect")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
-def inspect_command(path: Path, as_json: bool) -> None:
+@click.option("--model-file", default=None, metavar="FILE",
+              help="Paddle program file (.json/.pdmodel) inside PATH, overriding discovery.")
+@click.option("--params-file", default=None, metavar="FILE",
+              help="Paddle parameters file (.pdiparams), overriding discovery.")
+def inspect_command(path: Path, as_json: bool, model_file: str | None,
+                    params_file: str | None) -> None:
     """Describe a model (format, inputs, outputs, op histogram) or an artifact (manifest)."""
     from .runtime.manifest import MANIFEST_NAME, read_manifest
 
@@ -250,18 +303,18 @@ def inspect_command(path: Path, as_json: bool) -> None:
         if manifest.get("tensorrt"):
             _print_tensorrt(manifest["tensorrt"])
         if manifest.get("passes"):
-            click.echo(f"passes (-O{manifest.get('opt_level')}):")
-            for stat in manifest["passes"]:
-                click.echo(f"  {stat['name']:36s} {stat['nodes_before']:6d} -> {stat['nodes_after']:6d}")
+            _print_pass_stats(manifest.get("opt_level"), manifest["passes"])
         return
     from .compiler.inspect import describe_model
 
-    info = describe_model(path)
+    info = describe_model(path, model_file=model_file, params_file=params_file)
     if as_json:
         click.echo(json.dumps(info, indent=2, sort_keys=True))
         return
     click.echo(f"model {info['file']} ({info['format']}, opset {info['opset']})")
     _print_specs(info["inputs"], info["outputs"])
+    if "ir_ops" in info:
+        click.echo(f"IR: {info['ir_node_count']} ONNX nodes")
     click.echo(f"operators ({info['node_count']} nodes):")
     for op, count in info["ops"].items():
         click.echo(f"  {op:30s} {count}")

@@ -15,8 +15,10 @@ __all__ = [
     "ArtifactError",
     "InputMismatchError",
     "DeviceUnavailableError",
+    "PredictorUsageError",
     "TensorRTUnavailableError",
     "PruneError",
+    "PassVerificationError",
 ]
 
 
@@ -68,6 +70,13 @@ class DeviceUnavailableError(PaddlecError):
     exit_code = 2
 
 
+class PredictorUsageError(PaddlecError):
+    """The predictor API is used out of order or with a setting paddlec cannot honour
+    (reading an output before ``run()``, a precision mode we do not compile, ...)."""
+
+    exit_code = 2
+
+
 class TensorRTUnavailableError(DeviceUnavailableError):
     """An artifact with TensorRT regions was loaded where TensorRT cannot run them (no
     ``tensorrt`` package or no GPU) and it carries no TVM fallback (``--trt-fallback``)."""
@@ -80,3 +89,9 @@ class PruneError(PaddlecError):
     needs a value that is neither fed nor a weight)."""
 
     exit_code = 2
+
+
+class PassVerificationError(PaddlecError):
+    """``--verify-passes``: a pass changed the outputs beyond tolerance (a paddlec bug)."""
+
+    exit_code = 1

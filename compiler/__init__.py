@@ -15,7 +15,7 @@ from .. import __version__
 from ..errors import CompileError, ModelLoadError
 from ..runtime.manifest import MANIFEST_NAME
 
-__all__ = ["CompileOptions", "compile_model"]
+__all__ = ["CompileOptions", "compile_model", "optimize_model"]
 
 log = logging.getLogger("paddlec.compiler")
 
@@ -31,6 +31,8 @@ class CompileOptions:
     disabled_passes: tuple[str, ...] = ()
     # input name -> value: the input becomes a constant (artifact specialized to that value)
     const_inputs: dict[str, object] = field(default_factory=dict)
+    model_file: str | None = None   # Paddle: program file inside (or instead of) the model dir
+    params_file: str | None = None  # Paddle: the .pdiparams file
     # TensorRT BYOC (target "tensorrt" / "cuda --byoc tensorrt"); see compiler/tensorrt/
     trt_precision: str = "fp32"  # fp32 | fp16 | int8
     min_subgraph_size: int = 3  # smaller regions stay with TVM (Paddle's default)
@@ -39,6 +41,7 @@ class CompileOptions:
     calib_data: str | None = None  # int8: .npz or folder of representative inputs
     build_engines: bool = False  # on a GPU host with TensorRT: prebuild engines/
     trt_workspace_mb: int = 1024
+    verify_passes: bool = False  # rerun the model after every pass (passes/verify.py)
 
 
 def compile_model(model_path: str | Path, output: str | Path, target: str = "llvm",
@@ -50,7 +53,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     """
     import tvm
 
-    from ..passes import run_pipeline
+    from ..passes import VerifyConfig, run_pipeline
     from .artifact import artifact_writer, write_manifest
     from .build import build_library
     from .frontends import load_model
@@ -61,14 +64,16 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     resolved = parse_target(opts.target, opts.host)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    source = load_model(model_path, opts.input_shapes)
+    source = load_model(model_path, opts.input_shapes, model_file=opts.model_file,
+                        params_file=opts.params_file)
     if opts.const_inputs:
         from .const_inputs import bind_constant_inputs
 
         bind_constant_inputs(source.model, opts.const_inputs)
     timings["import"] = time.perf_counter() - start
     try:
-        pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes)
+        pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes,
+                                  verify=VerifyConfig() if opts.verify_passes else None)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
     timings["passes"] = time.perf_counter() - start - timings["import"]
@@ -95,3 +100,38 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     if not (Path(output) / MANIFEST_NAME).is_file():
         raise CompileError(f"{output}: artifact was not written")
     return manifest
+
+
+def optimize_model(model_path: str | Path, output: str | Path,
+                   input_shapes: dict[str, list] | None = None, opt_level: int = 2,
+                   disabled_passes: tuple[str, ...] = (), verify_passes: bool = False) -> list:
+    """Import ``model_path``, run the pass pipeline and write the result as a standard ONNX
+    file at ``output`` (written to a temporary sibling, then renamed: never half-written).
+
+    Returns the per-pass statistics (``paddlec.passes.PassStat``).
+    """
+    import os
+    import tempfile
+
+    import onnx_ir as ir
+
+    from ..passes import VerifyConfig, run_pipeline
+    from .frontends import load_model
+
+    source = load_model(model_path, input_shapes or {})
+    try:
+        stats = run_pipeline(source.model, opt_level, disabled_passes,
+                             verify=VerifyConfig() if verify_passes else None)
+    except ValueError as exc:
+        raise ModelLoadError(str(exc)) from None
+    output = Path(output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{output.name}.", dir=output.parent)
+    os.close(handle)
+    try:
+        ir.save(source.model, temp)
+        os.replace(temp, output)
+    finally:
+        if os.path.exists(temp):
+            os.remove(temp)
+    return stats

@@ -18,15 +18,20 @@ def _spec(value: ir.Value) -> dict:
     return {"name": value.name, "dtype": dtype, "shape": shape}
 
 
-def describe_model(path: str | Path) -> dict:
-    """Format, opset, inputs, outputs and an operator histogram of the model at ``path``."""
-    source = load_model(path)
+def describe_model(path: str | Path, model_file: str | Path | None = None,
+                   params_file: str | Path | None = None) -> dict:
+    """Format, opset, inputs, outputs and an operator histogram of the model at ``path``.
+
+    For a Paddle model, ``ops`` counts the *Paddle* program's op types (what the user wrote)
+    and ``ir_ops`` the ONNX nodes they were mapped to.
+    """
+    source = load_model(path, model_file=model_file, params_file=params_file)
     graph = source.model.graph
     ops = collections.Counter(
         node.op_type if node.domain in ("", "ai.onnx") else f"{node.domain}::{node.op_type}"
         for node in ir.traversal.RecursiveGraphIterator(graph)
     )
-    return {
+    info = {
         "file": str(source.files[0]),
         "format": source.format,
         "opset": source.model.opset_imports.get("", None),
@@ -35,3 +40,8 @@ def describe_model(path: str | Path) -> dict:
         "node_count": sum(ops.values()),
         "ops": dict(ops.most_common()),
     }
+    if source.source_ops is not None:
+        info["ir_ops"], info["ir_node_count"] = info["ops"], info["node_count"]
+        info["ops"], info["node_count"] = source.source_ops, sum(source.source_ops.values())
+        info["files"] = [str(f) for f in source.files]
+    return info

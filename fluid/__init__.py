@@ -12,7 +12,7 @@ gradients and updates); the Executor runs them with numpy kernels (see ``executo
 
 from __future__ import annotations
 
-from . import initializer, io, layers, optimizer
+from . import core, initializer, io, layers, optimizer
 from .backward import append_backward, gradients
 from .data_feeder import DataFeeder
 from .executor import CPUPlace, CUDAPlace, Executor, Scope, global_scope, scope_guard
@@ -27,6 +27,7 @@ from .framework import (
 from .param_attr import ParamAttr
 
 __all__ = [
+    "core",
     "data",
     "CPUPlace",
     "CUDAPlace",

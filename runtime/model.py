@@ -59,8 +59,11 @@ class Model:
     """
 
     def __init__(self, path: str | Path, device: str = "cpu",
-                 region_backend: str | None = None) -> None:
+                 num_threads: int | None = None, region_backend: str | None = None) -> None:
         self.path = Path(path)
+        if num_threads is not None and num_threads < 1:
+            raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
+        self.num_threads = num_threads
         self.manifest: Manifest = read_manifest(self.path)
         self.device_kind, self.device_index = parse_device(device)
         if self.device_kind != self.manifest.device_kind:
@@ -140,6 +143,8 @@ class Model:
         returns TVM tensors on the model's device, in output order, without host copies."""
         tvm = tvm_runtime()
         args = [self._to_device(tvm, array) for array in arrays]
+        if self.num_threads is not None:
+            _configure_thread_pool(tvm, self.num_threads)
         with self._lock:
             result = self._main(*args)
         flat = _flatten(result)
@@ -250,6 +255,21 @@ def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tupl
             bound.setdefault(want, (got, spec.name))
 
 
+_pool_threads = threading.local()
+
+
+def _configure_thread_pool(tvm: Any, num_threads: int) -> None:
+    """Size the TVM thread pool of the calling thread (TVM keeps one pool per thread).
+
+    ``runtime.config_threadpool`` can only shrink a pool below its size at creation
+    (``TVM_NUM_THREADS``, else the physical cores); ``runtime.NumThreads`` tells what it got.
+    """
+    if getattr(_pool_threads, "requested", None) == num_threads:
+        return
+    tvm.get_global_func("runtime.config_threadpool")(1, num_threads)  # 1 = kBig cores
+    _pool_threads.requested = num_threads
+
+
 def _flatten(result: Any) -> list[Any]:
     if hasattr(result, "numpy"):
         return [result]
@@ -259,9 +279,12 @@ def _flatten(result: Any) -> list[Any]:
     return flat
 
 
-def load(path: str | Path, device: str = "cpu", region_backend: str | None = None) -> Model:
+def load(path: str | Path, device: str = "cpu", num_threads: int | None = None,
+         region_backend: str | None = None) -> Model:
     """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
 
-    ``region_backend`` (artifacts with TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the
-    ``--trt-fallback`` code), ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
-    return Model(path, device=device, region_backend=region_backend)
+    ``num_threads`` sizes the TVM thread pool of each thread that runs the model (None: TVM's
+    default, ``TVM_NUM_THREADS`` or the physical cores). ``region_backend`` (artifacts with
+    TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the ``--trt-fallback`` code),
+    ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
+    return Model(path, device=device, num_threads=num_threads, region_backend=region_backend)

@@ -23,10 +23,12 @@ def test_runtime_imports_no_compiler_side_code(example_artifact):
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["shape"] == [2, 10]
     # tvm's own __init__ imports some pure-Python modules (tvm.te) even in runtime-only
-    # mode; what matters is that the compiler library (libtvm.so) is never loaded.
+    # mode; what matters is that the compiler library is never loaded.
     forbidden = ("paddlec.compiler", "paddlec.passes", "paddlec.cli", "onnx", "onnx_ir", "click",
                  "tvm.relax")
     loaded = [m for m in report["modules"] if m in forbidden or m.startswith(tuple(f + "." for f in forbidden))]
     assert loaded == []
     assert "libtvm_runtime.so" in report["libs"]
-    assert "libtvm.so" not in report["libs"], report["libs"]
+    # the compiler library is libtvm_compiler.so in the 0.27 wheel (libtvm.so in older ones)
+    compiler_libs = [lib for lib in report["libs"] if lib.startswith(("libtvm_compiler", "libtvm.so"))]
+    assert compiler_libs == [], report["libs"]

@@ -7,13 +7,14 @@ user's input-shape overrides, so that everything downstream sees one kind of gra
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import onnx_ir as ir
 
 from ...errors import ModelLoadError
 from .onnx import find_onnx_file, load_onnx
+from .paddle import find_paddle_model, load_paddle
 
 __all__ = ["SourceModel", "load_model", "parse_input_shapes", "apply_input_shapes"]
 
@@ -27,6 +28,8 @@ class SourceModel:
     model: ir.Model
     format: str
     files: list[Path]
+    # op histogram of the *source* program when it is not ONNX (a Paddle program's op types)
+    source_ops: dict[str, int] | None = field(default=None)
 
     @property
     def sha256(self) -> str:
@@ -90,12 +93,29 @@ def apply_input_shapes(model: ir.Model, shapes: dict[str, Shape]) -> None:
                 break
 
 
-def load_model(path: str | Path, input_shapes: dict[str, Shape] | None = None) -> SourceModel:
-    """Import the model at ``path`` (a file or a model folder) into the IR."""
+def load_model(path: str | Path, input_shapes: dict[str, Shape] | None = None,
+               model_file: str | Path | None = None,
+               params_file: str | Path | None = None) -> SourceModel:
+    """Import the model at ``path`` (a file or a model folder) into the IR.
+
+    A Paddle inference model (``inference.json``/``inference.pdmodel``/``__model__`` + params,
+    or ``model_file``/``params_file`` naming them) goes through the Paddle frontend; anything
+    else is read as ONNX.
+    """
     path = Path(path)
     if not path.exists():
         raise ModelLoadError(f"{path}: no such file or directory")
-    model_file = find_onnx_file(path)
-    source = SourceModel(load_onnx(model_file), "onnx", [model_file])
+    paddle_files = find_paddle_model(path, model_file, params_file)
+    if paddle_files is not None:
+        model, program = load_paddle(paddle_files)
+        source = SourceModel(model, paddle_files.format, paddle_files.all_files,
+                             source_ops=program.op_histogram())
+        apply_input_shapes(source.model, input_shapes or {})
+        return source
+    if params_file is not None:
+        raise ModelLoadError(f"--params-file is for Paddle models; {path} is not one")
+    onnx_file = find_onnx_file(path / model_file if model_file and path.is_dir()
+                               else Path(model_file) if model_file else path)
+    source = SourceModel(load_onnx(onnx_file), "onnx", [onnx_file])
     apply_input_shapes(source.model, input_shapes or {})
     return source
