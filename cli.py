@@ -68,6 +68,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
               help="Override an input's shape; non-numeric dims stay symbolic (N, ?).")
 @click.option("-O", "opt_level", type=click.IntRange(0, 3), default=2, show_default=True,
               help="Optimization level of the IR pass pipeline.")
+@click.option("--const-input", "const_inputs", multiple=True, metavar="NAME=FILE.npy",
+              help="Bind an input (e.g. a shape or axes operand) to this value: the artifact is "
+                   "specialized to it and the input leaves its signature.")
 @click.option("--disable-pass", "disabled_passes", multiple=True, metavar="NAME",
               help="Skip a pass of the pipeline (see --print-passes).")
 @click.option("--print-passes", is_flag=True, help="List the passes that would run and exit.")
@@ -96,7 +99,7 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--fast-path/--no-fast-path", default=True, show_default=True,
               help="CPU: hand conv/matmul/pooling to the oneDNN kernels linked into model.so.")
 def compile_command(model: Path, target: str, host: str | None, output: Path,
-                    input_shapes: tuple[str, ...], opt_level: int,
+                    input_shapes: tuple[str, ...], opt_level: int, const_inputs: tuple[str, ...],
                     disabled_passes: tuple[str, ...], print_passes: bool, trt_precision: str,
                     min_subgraph_size: int, shape_ranges: tuple[str, ...], trt_fallback: bool,
                     calib_data: Path | None, build_engines: bool,
@@ -122,9 +125,26 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                              verify_passes=verify_passes, model_file=model_file,
                              params_file=params_file,
                              fast_path=fast_path, records=str(records) if records else None,
-                             **trt_options)
+                             const_inputs=_load_const_inputs(const_inputs), **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])
+
+
+def _load_const_inputs(specs: tuple[str, ...]) -> dict:
+    import numpy as np
+
+    from .errors import ModelLoadError
+
+    values = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ModelLoadError(f"--const-input {spec!r}: expected NAME=FILE.npy")
+        try:
+            values[name] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"--const-input {name}: cannot read {path}: {exc}") from None
+    return values
 
 
 @cli.command("optimize")

@@ -31,6 +31,8 @@ class CompileOptions:
     disabled_passes: tuple[str, ...] = ()
     fast_path: bool = True  # llvm: hand conv/matmul/pool to oneDNN (compiler/cpu)
     records: str | None = None  # llvm: MetaSchedule records from `paddlec tune`
+    # input name -> value: the input becomes a constant (artifact specialized to that value)
+    const_inputs: dict[str, object] = field(default_factory=dict)
     model_file: str | None = None   # Paddle: program file inside (or instead of) the model dir
     params_file: str | None = None  # Paddle: the .pdiparams file
     # TensorRT BYOC (target "tensorrt" / "cuda --byoc tensorrt"); see compiler/tensorrt/
@@ -66,6 +68,10 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     start = time.perf_counter()
     source = load_model(model_path, opts.input_shapes, model_file=opts.model_file,
                         params_file=opts.params_file)
+    if opts.const_inputs:
+        from .const_inputs import bind_constant_inputs
+
+        bind_constant_inputs(source.model, opts.const_inputs)
     timings["import"] = time.perf_counter() - start
     try:
         pass_stats = run_pipeline(source.model, opts.opt_level, opts.disabled_passes,

@@ -1,14 +1,16 @@
 """IR (``onnx_ir.Model``) → TVM Relax ``IRModule``.
 
 The graph is serialized to an ONNX ``ModelProto`` and converted by
-``tvm.relax.frontend.onnx.from_onnx``, with weights bound as constants so that they end up
+paddlec's importer (``compiler/converters``: TVM's ``from_onnx`` with paddlec's converter
+registry in front of TVM's), with weights bound as constants so that they end up
 inside the compiled library. Converter failures are collected per operator so that the user
 sees every unsupported op at once instead of the first TVM traceback.
 """
 
 from __future__ import annotations
 
-import collections
+import contextlib
+import io
 import warnings
 from dataclasses import dataclass
 
@@ -27,19 +29,53 @@ class LoweredModule:
     outputs: list[TensorSpec]
 
 
-def _unsupported_ops(model: ir.Model) -> dict[str, int]:
+def _unsupported_ops(model: ir.Model) -> dict[str, tuple[int, str]]:
+    """Every op that neither paddlec's converters nor TVM's lower: name → (count, reason).
+
+    Consistent with what the importer does: a paddlec converter registered at or below the
+    model's opset for the op's domain, else TVM's converter map (default domain only).
+    """
     from tvm.relax.frontend.onnx.onnx_frontend import _get_convert_map
 
+    from .converters import find_converter, unsupported_reason
+
     known = _get_convert_map()
-    counts: collections.Counter[str] = collections.Counter()
+    opsets = {("" if d == "ai.onnx" else d): v for d, v in model.opset_imports.items()}
+    folded = _foldable_nodes(model)
+    found: dict[str, tuple[int, str]] = {}
     for node in ir.traversal.RecursiveGraphIterator(model.graph):
-        if node.op_type in ("If", "Constant") and node.domain in ("", "ai.onnx"):
+        domain = "" if node.domain == "ai.onnx" else node.domain
+        opset = opsets.get(domain, 1)
+        if domain == "" and node.op_type in ("If", "Constant") or id(node) in folded:
             continue
-        if node.domain in ("", "ai.onnx") and node.op_type not in known:
-            counts[node.op_type] += 1
-        elif node.domain not in ("", "ai.onnx"):
-            counts[f"{node.domain}::{node.op_type}"] += 1
-    return dict(counts)
+        if find_converter(domain, node.op_type, opset) is not None:
+            continue
+        reason = unsupported_reason(domain, node.op_type)
+        if reason is None and domain == "" and node.op_type in known:
+            continue
+        name = f"{domain}::{node.op_type}" if domain else node.op_type
+        reason = reason or "no converter in paddlec or TVM 0.27"
+        count = found.get(name, (0, ""))[0] + 1
+        found[name] = (count, f"opset {opset}: {reason}")
+    return found
+
+
+def _foldable_nodes(model: ir.Model) -> set[int]:
+    """ids of top-level nodes whose inputs are all constants: the importer evaluates them
+    (``converters/fold.py``), so they need no converter."""
+    from .converters.fold import NEVER_FOLD
+
+    constant = {name for name in model.graph.initializers}
+    foldable: set[int] = set()
+    for node in model.graph:
+        inputs = [value for value in node.inputs if value is not None]
+        if node.domain in ("", "ai.onnx") and node.op_type not in NEVER_FOLD and inputs and \
+                all(value.name in constant for value in inputs):
+            foldable.add(id(node))
+        is_constant = node.op_type == "Constant" and node.domain in ("", "ai.onnx")
+        if id(node) in foldable or is_constant:
+            constant.update(output.name for output in node.outputs)
+    return foldable
 
 
 def _dim_json(dim) -> int | str:
@@ -58,6 +94,9 @@ def _spec_from_type(name: str, ty) -> TensorSpec:
     if isinstance(ty, relax.TensorType) and ty.shape is not None:
         dims = tuple(_dim_json(d) for d in ty.shape.values)
         return TensorSpec(name, str(ty.dtype), dims)
+    if isinstance(ty, relax.TensorType) and ty.ndim >= 0:
+        # data-dependent shape (NonZero, Unique, Compress...): known rank, named dims
+        return TensorSpec(name, str(ty.dtype), tuple(f"{name}_dim{i}" for i in range(ty.ndim)))
     if isinstance(ty, relax.ShapeType):
         return TensorSpec(name, "int64", (int(ty.ndim),))
     raise CompileError(f"output {name!r} has a type paddlec cannot describe: {ty}")
@@ -72,18 +111,20 @@ def _output_types(func) -> list:
 
 def lower_to_relax(model: ir.Model) -> LoweredModule:
     """Convert the IR to Relax; raise :class:`UnsupportedModelError` listing every unknown op."""
-    from tvm.relax.frontend.onnx import from_onnx
+    from .converters import ConverterError, import_onnx
 
     missing = _unsupported_ops(model)
     if missing:
-        listing = ", ".join(f"{op} ({count})" for op, count in sorted(missing.items()))
-        raise UnsupportedModelError(f"unsupported operators: {listing}")
+        listing = ", ".join(f"{op} ({count})" for op, (count, _) in sorted(missing.items()))
+        reasons = "; ".join(f"{op}: {reason}" for op, (_, reason) in sorted(missing.items()))
+        raise UnsupportedModelError(f"unsupported operators: {listing} [{reasons}]")
     proto = ir.to_proto(model)  # input shapes and dtypes travel in the proto's value infos
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            mod = from_onnx(proto, dtype_dict=None, keep_params_in_input=False,
-                            sanitize_input_names=False)
+            mod = import_onnx(proto)
+    except ConverterError as exc:
+        raise UnsupportedModelError(f"cannot lower: {exc}") from exc
     except Exception as exc:  # TVM's converters raise anything from ValueError to TVMError
         raise UnsupportedModelError(f"TVM's ONNX importer failed: {_first_line(exc)}") from exc
     func = mod["main"]

@@ -256,7 +256,8 @@ class Model:
 
     def _to_device(self, tvm: Any, array: Any) -> Any:
         if isinstance(array, np.ndarray):
-            return tvm.runtime.tensor(np.ascontiguousarray(array), self._device)
+            # np.ascontiguousarray would turn a 0-d array into a 1-d one
+            return tvm.runtime.tensor(np.require(array, requirements="C"), self._device)
         if hasattr(array, "__dlpack__"):
             return self._dlpack_tensor(tvm, array)
         raise InputMismatchError(f"cannot feed an object of type {type(array).__name__}")

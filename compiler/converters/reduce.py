@@ -1,0 +1,105 @@
+"""Reduce* ops: ``y = ReduceX(x, axes)`` with axes as attribute (old opsets) or input (new).
+
+TVM 0.27 rejects axes given as an input ("Only constant axes currently supported") even
+when the input is a constant; these converters read a constant axes input, honour
+``noop_with_empty_axes``, and give the identity element for reductions over empty axes
+(``ReduceMax`` of nothing is ``-inf``, as the spec says, where a plain loop would give the
+dtype's lowest finite value).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from tvm import relax
+
+from ._common import dtype_of, ndim, normalize_axes, require_const, static_shape
+from .registry import converter
+
+__all__ = ["REDUCE_OPS"]
+
+_op = relax.op
+
+
+def _sum(x, axes, keep):
+    return _op.sum(x, axes, keep)
+
+
+def _log_sum_exp(x, axes, keep):
+    peak = _op.max(x, axes, True)
+    peak = _op.where(_op.isinf(peak), _op.zeros_like(peak), peak)
+    total = _op.sum(_op.exp(_op.subtract(x, peak)), axes, True)
+    result = _op.add(_op.log(total), peak)
+    return result if keep else _op.squeeze(result, axes)
+
+
+# name -> (emit(x, axes, keepdims), value over an empty set, computes in float)
+_REDUCTIONS = {
+    "ReduceSum": (_sum, 0.0, False),
+    "ReduceMean": (lambda x, a, k: _op.mean(x, a, k), np.nan, False),
+    "ReduceMax": (lambda x, a, k: _op.max(x, a, k), -np.inf, False),
+    "ReduceMin": (lambda x, a, k: _op.min(x, a, k), np.inf, False),
+    "ReduceProd": (lambda x, a, k: _op.prod(x, a, k), 1.0, False),
+    "ReduceL1": (lambda x, a, k: _op.sum(_op.abs(x), a, k), 0.0, False),
+    "ReduceL2": (lambda x, a, k: _op.sqrt(_op.sum(_op.multiply(x, x), a, k)), 0.0, True),
+    "ReduceSumSquare": (lambda x, a, k: _op.sum(_op.multiply(x, x), a, k), 0.0, False),
+    "ReduceLogSum": (lambda x, a, k: _op.log(_op.sum(x, a, k)), -np.inf, True),
+    "ReduceLogSumExp": (_log_sum_exp, -np.inf, True),
+}
+# the opset where axes moved from an attribute to an input
+_AXES_INPUT_SINCE = {name: (13 if name == "ReduceSum" else 18) for name in _REDUCTIONS}
+REDUCE_OPS = tuple(_REDUCTIONS)
+
+
+def _empty_fill(fill: float, dtype: str):
+    if np.issubdtype(np.dtype(dtype), np.floating):
+        return fill
+    info = np.iinfo(np.dtype(dtype)) if dtype != "bool" else None
+    if info is None:
+        return fill > 0 if np.isfinite(fill) else fill > 0
+    if fill == -np.inf:
+        return info.min
+    if fill == np.inf:
+        return info.max
+    return 0 if np.isnan(fill) else int(fill)
+
+
+def _make(name: str):
+    emit, empty_value, in_float = _REDUCTIONS[name]
+
+    def convert(bb, inputs, attrs, ctx):
+        x = inputs[0]
+        rank = ndim(x)
+        keep = bool(attrs.get("keepdims", 1))
+        if ctx.opset >= _AXES_INPUT_SINCE[name]:
+            axes_input = inputs[1] if len(inputs) > 1 else None
+            axes = [] if axes_input is None else list(require_const(axes_input, "axes"))
+        else:
+            axes = list(attrs.get("axes", []))
+        if not axes:
+            if attrs.get("noop_with_empty_axes", 0):
+                return x
+            axes = list(range(rank))
+        axes = sorted(set(normalize_axes(axes, rank)))
+        dtype = dtype_of(x)
+        shape = static_shape(x)
+        if shape is not None and any(shape[a] == 0 for a in axes):
+            out_shape = [1 if i in axes else d for i, d in enumerate(shape)
+                         if keep or i not in axes]
+            return relax.const(np.full(out_shape, _empty_fill(empty_value, dtype), dtype))
+        if rank == 0:
+            return x
+        if dtype == "bool":  # TOPI has no min/max value for bool: reduce as uint8
+            return _op.astype(emit(_op.astype(x, "uint8"), axes, keep), "bool")
+        if in_float and not dtype.startswith("float"):
+            return _op.astype(emit(_op.astype(x, "float32"), axes, keep), dtype)
+        return emit(x, axes, keep)
+
+    convert.__name__ = f"convert_{name}"
+    convert.__doc__ = f"y = {name}(x, axes): reduction with constant axes."
+    return convert
+
+
+for _name in REDUCE_OPS:
+    converter("", _name, 1)(_make(_name))
+    if _AXES_INPUT_SINCE[_name] > 1:
+        converter("", _name, _AXES_INPUT_SINCE[_name])(_make(_name))
