@@ -55,6 +55,12 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     """
     import tvm
 
+    if getattr(tvm.base, "_RUNTIME_ONLY", False):
+        raise CompileError(
+            "TVM was imported in runtime-only mode in this process (paddlec.runtime was used "
+            "before the compiler); compile in another process, or import paddlec.compiler "
+            "before paddlec.runtime"
+        )
     from ..passes import VerifyConfig, run_pipeline
     from .artifact import artifact_writer, write_manifest
     from .build import build_library
