@@ -267,18 +267,10 @@ def run_command(artifact: Path, inputs: tuple[str, ...], random_inputs: bool, de
 def _random_feed(model) -> dict:
     import numpy as np
 
+    from .runtime.random_input import random_array
+
     rng = np.random.default_rng(0)
-    feed = {}
-    for spec in model.inputs:
-        shape = [d if isinstance(d, int) else 1 for d in spec.shape]
-        dtype = np.dtype(spec.dtype)
-        if dtype.kind == "f":
-            feed[spec.name] = rng.standard_normal(shape).astype(dtype)
-        elif dtype.kind == "b":
-            feed[spec.name] = rng.integers(0, 2, shape).astype(dtype)
-        else:
-            feed[spec.name] = rng.integers(0, 10, shape).astype(dtype)
-    return feed
+    return {spec.name: random_array(rng, list(spec.shape), spec.dtype) for spec in model.inputs}
 
 
 @cli.command("inspect")

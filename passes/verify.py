@@ -17,6 +17,7 @@ import numpy as np
 import onnx_ir as ir
 
 from ..errors import PassVerificationError
+from ..runtime.random_input import random_array
 
 __all__ = ["VerifyConfig", "Verifier"]
 
@@ -35,14 +36,9 @@ def random_feeds(model: ir.Model, seed: int = 0) -> dict[str, np.ndarray]:
     rng = np.random.default_rng(seed)
     feeds = {}
     for value in model.graph.inputs:
-        dims = [d if isinstance(d, int) else 1 for d in (value.shape or ir.Shape([])).dims]
+        dims = list((value.shape or ir.Shape([])).dims)
         dtype = value.dtype.numpy() if value.dtype is not None else np.dtype(np.float32)
-        if dtype.kind == "f":
-            feeds[value.name] = rng.standard_normal(dims).astype(dtype)
-        elif dtype.kind == "b":
-            feeds[value.name] = rng.integers(0, 2, dims).astype(dtype)
-        else:
-            feeds[value.name] = rng.integers(0, 10, dims).astype(dtype)
+        feeds[value.name] = random_array(rng, dims, dtype)
     return feeds
 
 

@@ -1,0 +1,18 @@
+"""Seeded random inputs for a tensor spec (``paddlec run --random``, pass verification)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["random_array"]
+
+
+def random_array(rng: np.random.Generator, dims: list, dtype: np.dtype) -> np.ndarray:
+    """An array of ``dims`` (symbolic dims become 1): normal floats, 0/1 bools, ints in [0, 10)."""
+    shape = [d if isinstance(d, int) else 1 for d in dims]
+    dtype = np.dtype(dtype)
+    if dtype.kind == "f":
+        return rng.standard_normal(shape).astype(dtype)
+    if dtype.kind == "b":
+        return rng.integers(0, 2, shape).astype(dtype)
+    return rng.integers(0, 10, shape).astype(dtype)
