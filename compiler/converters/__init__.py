@@ -20,7 +20,9 @@ from .registry import (
 from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
-from . import signal  # noqa: E402,F401  isort: skip
+from . import (  # noqa: E402,F401  isort: skip
+    activation, bitcast, index_ops, scan_ops, signal, vector_norm,
+)
 
 __all__ = [
     "ConverterError",
