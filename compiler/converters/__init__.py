@@ -21,7 +21,7 @@ from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
 from . import (  # noqa: E402,F401  isort: skip
-    activation, bitcast, generators, index_ops, linalg, scan_ops, signal, sorting,
+    activation, bitcast, detection, generators, index_ops, linalg, scan_ops, signal, sorting,
     spatial, split, vector_norm,
 )
 
