@@ -98,7 +98,7 @@ class PaddlecImporter(ONNXGraphImporter):
             if isinstance(value, relax.Expr) and isinstance(value.ty, relax.ShapeType):
                 originals[name] = value
                 static = known_value(value)
-                self._nodes[name] = (relax.const(static) if static is not None else
+                self._nodes[name] = (relax.const(static, "int64") if static is not None else
                                      self.bb.emit(relax.op.shape_to_tensor(value)))
         return originals
 

@@ -94,7 +94,7 @@ def col2im(bb, inputs, attrs, ctx):
     grouped = _op.reshape(x, [batch, channels, per_block, columns])
     padded = bb.emit(_op.concat([grouped, _op.zeros([batch, channels, per_block, 1],
                                                     dtype_of(x))], axis=3))
-    gather = relax.const(np.broadcast_to(index, (batch, channels) + index.shape).copy())
+    gather = relax.const(np.broadcast_to(index, (batch, channels) + index.shape).copy(), "int64")
     summed = _op.sum(_op.gather_elements(padded, gather, 3), [2])
     return _op.reshape(summed, [batch, channels] + image)
 
