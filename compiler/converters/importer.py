@@ -20,6 +20,7 @@ from tvm import relax
 from tvm.ir import IRModule
 from tvm.relax.frontend.onnx.onnx_frontend import ONNXGraphImporter
 
+from .dataflow_split import split_at_shape_definitions
 from .fold import fold_node, known_value
 from .registry import ConverterContext, ConverterError, find_converter
 
@@ -125,4 +126,5 @@ def import_onnx(proto: onnx.ModelProto) -> IRModule:
     """TVM's ``from_onnx`` with paddlec's converters (the model is already checked)."""
     opsets = {entry.domain: entry.version for entry in proto.opset_import}
     importer = PaddlecImporter(opsets)
-    return importer.from_onnx(proto.graph, opsets.get("", opsets.get("ai.onnx", 1)))
+    mod = importer.from_onnx(proto.graph, opsets.get("", opsets.get("ai.onnx", 1)))
+    return split_at_shape_definitions(mod)
