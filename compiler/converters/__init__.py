@@ -21,8 +21,8 @@ from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
 from . import (  # noqa: E402,F401  isort: skip
-    activation, bitcast, conv_transpose, detection, generators, index_ops, linalg, pooling,
-    scan_ops, signal, sorting, spatial, split, vector_norm,
+    activation, bitcast, conv_transpose, detection, generators, index_ops, linalg, padding,
+    pooling, scan_ops, signal, slicing, sorting, spatial, split, vector_norm,
 )
 
 __all__ = [

@@ -20,7 +20,7 @@ from tvm import relax
 from tvm.ir import IRModule
 from tvm.relax.frontend.onnx.onnx_frontend import ONNXGraphImporter
 
-from .dataflow_split import split_at_shape_definitions
+from ..dataflow_split import split_at_shape_definitions
 from .fold import fold_node, known_value
 from .registry import ConverterContext, ConverterError, find_converter
 

@@ -1,4 +1,4 @@
-"""Data-dependent sizes (compiler/converters/dataflow_split.py): a Range whose limit is a
+"""Data-dependent sizes (compiler/dataflow_split.py): a Range whose limit is a
 runtime input, fused with math computed before it, builds and runs for several sizes."""
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ expanded body).
 Fusion cannot cross a block boundary, so every use of ``n`` stays after its definition.
 Dataflow variables used across the new boundaries become ordinary variables. Functions
 without such a ``match_cast`` are returned unchanged (fusion is untouched for them).
+
+Applied by the ONNX importer (``converters/importer.py``) to every imported module.
 """
 
 from __future__ import annotations
@@ -129,3 +131,4 @@ def split_at_shape_definitions(mod: IRModule) -> IRModule:
         splitter = _Splitter(mod, points, _crossing_vars(func, points))
         mod[gvar] = splitter.visit_expr(func)
     return mod
+
