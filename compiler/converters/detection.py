@@ -73,9 +73,11 @@ def _roi_align_max(bb, x, rois, batch_indices, attrs, half_pixel: bool):
     rois = bb.emit(_op.astype(rois, dtype) if dtype_of(rois) != dtype else rois)
     num_rois = static_shape(rois)[0]
     offset = 0.5 if half_pixel else 0.0
-    box = [bb.emit(_op.subtract(_op.multiply(_op.squeeze(_op.strided_slice(
-        rois, [1], [i], [i + 1]), [1]), relax.const(scale, dtype)), relax.const(offset, dtype)))
-        for i in range(4)]
+    box = []
+    for i in range(4):  # x1, y1, x2, y2 scaled and shifted
+        coordinate = _op.squeeze(_op.strided_slice(rois, [1], [i], [i + 1]), [1])
+        box.append(bb.emit(_op.subtract(_op.multiply(coordinate, relax.const(scale, dtype)),
+                                        relax.const(offset, dtype))))
     roi_w, roi_h = _op.subtract(box[2], box[0]), _op.subtract(box[3], box[1])
     if not half_pixel:
         roi_w = _op.maximum(roi_w, relax.const(1.0, dtype))

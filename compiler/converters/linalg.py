@@ -9,7 +9,6 @@ A zero pivot column gives a zero determinant. Computed in float32 (float64 for f
 
 from __future__ import annotations
 
-import numpy as np
 from tvm import relax
 
 from ._common import dtype_of, static_shape

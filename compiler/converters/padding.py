@@ -2,11 +2,11 @@
 
 TVM 0.27 raises "Dynamic pads are not supported yet" unless ``pads`` is a constant. Graphs
 that derive pads from a runtime shape (``CenterCropPad``'s function body: ``Max(Shape(x),
-shape) - Shape(x)``) need them. With ``mode="constant"`` (and constant ``axes`` if given), this reads
-the pads into symbolic dimensions (``tensor_to_shape`` + ``match_cast``) and builds each
-axis as a gather of ``arange(-before, size + after)`` with out-of-range positions set to
-the constant, so negative pads (crops) work as the spec says. Constant pads, and every
-other mode, go to TVM's converter.
+shape) - Shape(x)``) need them. With ``mode="constant"`` (and constant ``axes`` if
+given), this reads the pads into symbolic dimensions (``tensor_to_shape`` +
+``match_cast``) and builds each axis as a gather of ``arange(-before, size + after)`` with
+out-of-range positions set to the constant, so negative pads (crops) work as the spec
+says. Constant pads, and every other mode, go to TVM's converter.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from __future__ import annotations
 from tvm import relax
 from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
 
-from ._common import attr_str, const_value, dtype_of, normalize_axes, require_const, static_shape
+from ._common import (attr_str, const_value, dtype_of, normalize_axes, require_const,
+                      static_shape)
 from .registry import ConverterError, converter
 
 __all__ = ["pad"]

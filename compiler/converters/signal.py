@@ -108,7 +108,8 @@ def dft(bb, inputs, attrs, ctx):
     rank = ndim(x)
     shape = static_shape(x)
     if shape is None or shape[-1] not in (1, 2):
-        raise ConverterError("the input needs a static shape ending in 1 (real) or 2 (complex)")
+        raise ConverterError("the input needs a static shape ending in 1 (real) or 2 "
+                             "(complex)")
     axis = _optional_const(inputs, 2, "axis") if ctx.opset >= 20 else None
     if axis is None:
         axis = int(attrs.get("axis", -2 if ctx.opset >= 20 else 1))
@@ -140,7 +141,7 @@ def dft(bb, inputs, attrs, ctx):
 
 @converter("", "STFT", 17)
 def stft(bb, inputs, attrs, ctx):
-    """y = STFT(signal, frame_step, window?, frame_length?) → ``[batch, frames, bins, 2]``."""
+    """y = STFT(signal, frame_step, window?, frame_length?): ``[batch, frames, bins, 2]``."""
     signal = inputs[0]
     shape = static_shape(signal)
     if shape is None or len(shape) != 3 or shape[-1] not in (1, 2):

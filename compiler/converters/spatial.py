@@ -36,7 +36,7 @@ def center_crop_pad(bb, inputs, attrs, ctx):
     axes = normalize_axes(attrs.get("axes", range(len(dims))), len(dims))
     if len(axes) != len(target):
         raise ConverterError(f"shape has {len(target)} values for {len(axes)} axes")
-    begin, end, pad_before, pad_after = [], [], [0] * len(dims), [0] * len(dims)
+    begin, pad_before, pad_after = [], [0] * len(dims), [0] * len(dims)
     for axis, size in zip(axes, target):
         dim = dims[axis]
         if size < dim:
@@ -94,7 +94,8 @@ def col2im(bb, inputs, attrs, ctx):
     grouped = _op.reshape(x, [batch, channels, per_block, columns])
     padded = bb.emit(_op.concat([grouped, _op.zeros([batch, channels, per_block, 1],
                                                     dtype_of(x))], axis=3))
-    gather = relax.const(np.broadcast_to(index, (batch, channels) + index.shape).copy(), "int64")
+    gather = np.broadcast_to(index, (batch, channels) + index.shape).copy()
+    gather = relax.const(gather, "int64")
     summed = _op.sum(_op.gather_elements(padded, gather, 3), [2])
     return _op.reshape(summed, [batch, channels] + image)
 

@@ -29,8 +29,8 @@ def test_bitcast_reinterprets_bits_exactly(tmp_path):
 def test_bitcast_of_float8_is_refused(tmp_path):
     x = helper.make_tensor_value_info("x", TensorProto.FLOAT8E4M3FN, [3])
     y = helper.make_tensor_value_info("y", TensorProto.UINT8, [3])
-    graph = helper.make_graph([helper.make_node("BitCast", ["x"], ["y"], to=TensorProto.UINT8)],
-                              "g", [x], [y])
+    node = helper.make_node("BitCast", ["x"], ["y"], to=TensorProto.UINT8)
+    graph = helper.make_graph([node], "g", [x], [y])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)],
                               ir_version=10)
     assert_refused(tmp_path, model, r"BitCast \(opset 26\): BitCast from float8")

@@ -40,8 +40,8 @@ def test_nms_keeps_a_box_whose_iou_equals_the_threshold_and_roi_align_max(tmp_pa
 
 
 def test_nms_with_a_runtime_threshold_is_refused(tmp_path):
-    feeds = {"boxes": np.zeros((1, 2, 4), np.float32), "scores": np.zeros((1, 1, 2), np.float32),
-             "iou": np.array([0.5], np.float32)}
+    feeds = {"boxes": np.zeros((1, 2, 4), np.float32),
+             "scores": np.zeros((1, 1, 2), np.float32), "iou": np.array([0.5], np.float32)}
     model = make_model([helper.make_node("NonMaxSuppression", ["boxes", "scores", "", "iou"],
                                          ["selected"])], feeds, ["selected"], opset=11)
     assert_refused(tmp_path, model,
