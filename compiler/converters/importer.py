@@ -35,7 +35,7 @@ _TVM_SHAPE_OPS = frozenset({
 
 
 # paddlec converters of ops in that list that also accept ShapeExpr inputs themselves
-_SHAPE_AWARE = frozenset({"Cast", "CastLike"})
+_SHAPE_AWARE = frozenset({"Cast", "CastLike", "Slice"})
 
 
 @dataclass

@@ -5,8 +5,9 @@ TVM 0.27 lowers runtime starts/ends to ``dynamic_strided_slice``, and paddlec's 
 shape_func" (TVM folds part of that op's legalization into a function it drops). Here the
 spec's clamping is computed on tensors, the per-axis lengths become symbolic dimensions
 (``tensor_to_shape`` + ``match_cast``), and each sliced axis is a ``take`` of
-``start + arange(length) * step``. ``axes`` and ``steps`` must be constants; an all-constant
-Slice goes to TVM's converter unchanged.
+``start + arange(length) * step``. ``axes`` and ``steps`` must be constants. An
+all-constant Slice, and one of a ``ShapeExpr`` (``Shape → Slice``, which TVM keeps
+symbolic), go to TVM's converter unchanged (the importer passes ShapeExprs through).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from .registry import ConverterError, converter
 __all__ = ["slice_"]
 
 _op = relax.op
+
+
+def _is_shape(value) -> bool:
+    return value is not None and isinstance(value.ty, relax.ShapeType)
 
 
 def _i64(value):
@@ -46,8 +51,12 @@ def _clamped_bounds(bb, starts, ends, dims, steps: np.ndarray):
 def _make(since: int):
     def convert(bb, inputs, attrs, ctx):
         inputs = list(inputs) + [None] * (5 - len(inputs))
-        if all(value is None or const_value(value) is not None for value in inputs[1:]):
+        if _is_shape(inputs[0]) or all(value is None or const_value(value) is not None
+                                       or _is_shape(value) for value in inputs[1:]):
+            # constants, and ShapeExprs (Shape → Slice), are TVM's converter's cases
             return tvm_onnx.Slice.get_converter(ctx.opset)(bb, inputs, attrs, ctx.params)
+        inputs = [bb.emit(_op.shape_to_tensor(value)) if _is_shape(value) else value
+                  for value in inputs]
         x = inputs[0]
         rank = ndim(x)
         count = (static_shape(inputs[1]) or [None])[0]

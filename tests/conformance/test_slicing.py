@@ -41,3 +41,30 @@ def test_runtime_axes_are_refused(tmp_path):
     model = make_model([helper.make_node("Slice", ["x", "starts", "ends", "axes"], ["y"])],
                        feeds, ["y"], opset=18)
     assert_refused(tmp_path, model, r"Slice \(opset 18\): axes must be a constant")
+
+
+def test_slice_of_a_symbolic_shape_stays_symbolic_for_reshape(tmp_path):
+    """Shape → Slice → Concat → Reshape on a symbolic batch: the Slice of a ShapeExpr goes
+    to TVM's converter, so Reshape still sees a shape (not a runtime tensor)."""
+    from onnx import TensorProto
+
+    from paddlec.runtime import load
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4, 6])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 24])
+    consts = [numpy_helper.from_array(np.array([0], np.int64), "s"),
+              numpy_helper.from_array(np.array([1], np.int64), "e"),
+              numpy_helper.from_array(np.array([-1], np.int64), "m1")]
+    nodes = [helper.make_node("Shape", ["x"], ["shape"]),
+             helper.make_node("Slice", ["shape", "s", "e"], ["n"]),
+             helper.make_node("Concat", ["n", "m1"], ["new"], axis=0),
+             helper.make_node("Reshape", ["x", "new"], ["y"])]
+    graph = helper.make_graph(nodes, "g", [x], [y], initializer=consts)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)],
+                              ir_version=10)
+    run_paddlec(tmp_path, model, {"x": np.zeros((1, 4, 6), np.float32)})
+    compiled = load(tmp_path / "art")
+    for batch in (1, 3):
+        feeds = {"x": np.random.default_rng(batch).standard_normal((batch, 4, 6))
+                 .astype(np.float32)}
+        np.testing.assert_array_equal(compiled.run(feeds)["y"], reference(model, feeds)["y"])
