@@ -92,9 +92,6 @@ TYPES: dict[int, LowPrecisionType] = {t.code: t for t in (
     LowPrecisionType(TensorProto.UINT2, "uint2", 2, "uint"),
 )}
 
-_SOURCE_FLOATS = {"float32": (32, 23, 127)}  # (bits, mantissa bits, exponent bias)
-
-
 def _lowp(attrs: dict, name: str) -> LowPrecisionType:
     code = int(attrs[name])
     if code not in TYPES:
@@ -115,25 +112,22 @@ def _u(value: int, dtype: str):
 
 def _encode_float(value, t: LowPrecisionType, saturate: bool):
     """float32 scalar → bit pattern (as uint32), rounded to nearest even."""
-    width, src_man, src_bias = _SOURCE_FLOATS[_dt(value)]
-    udt = f"uint{width}"
+    udt = "uint32"
     bits = tirx.reinterpret(udt, value)
-    sign = bits >> _u(width - 1, udt)
-    absbits = bits & _u((1 << (width - 1)) - 1, udt)
-    inf_bits = ((1 << (width - 1 - src_man)) - 1) << src_man
-    absval = tirx.reinterpret(_dt(value), absbits)
-    # normal results: round the source mantissa to ``man`` bits on the integer pattern
+    sign = bits >> _u(31, udt)
+    absbits = bits & _u(0x7FFFFFFF, udt)
+    absval = tirx.reinterpret("float32", absbits)
+    # normal results: round float32's 23 mantissa bits to ``man`` on the integer pattern
     # (a carry moves into the exponent), then re-bias the exponent
-    shift = src_man - t.man
+    shift = 23 - t.man
     rounded = (absbits + _u((1 << (shift - 1)) - 1, udt)
                + ((absbits >> _u(shift, udt)) & _u(1, udt))) >> _u(shift, udt)
-    normal = rounded - _u((src_bias - t.bias) << t.man, udt)
+    normal = rounded - _u((127 - t.bias) << t.man, udt)
     # subnormal results: the count of subnormal steps is the pattern (2^man = min normal)
-    min_normal = 2.0 ** (1 - t.bias)
-    steps = tirx.min(absval, tirx.const(min_normal, _dt(value))) * tirx.const(
-        2.0 ** (t.bias - 1 + t.man), _dt(value))
+    min_normal = tirx.const(2.0 ** (1 - t.bias), "float32")
+    steps = tirx.min(absval, min_normal) * tirx.const(2.0 ** (t.bias - 1 + t.man), "float32")
     subnormal = tirx.Cast(udt, tirx.nearbyint(steps))
-    pattern = tirx.Select(absval < tirx.const(min_normal, _dt(value)), subnormal, normal)
+    pattern = tirx.Select(absval < min_normal, subnormal, normal)
     top = 1 << (t.bits - 1)
     overflow_pattern = {"ieee": t.max_pattern + 1, "fn": top - 1, "fnuz": top}
     on_overflow = t.max_pattern if saturate or t.variant == "finite" else \
@@ -143,7 +137,7 @@ def _encode_float(value, t: LowPrecisionType, saturate: bool):
     if t.variant == "fnuz":  # no negative zero; 0x80 is NaN
         sign_bit = tirx.Select(magnitude == _u(0, udt), _u(0, udt), sign_bit)
     result = magnitude | sign_bit
-    is_nan = absbits > _u(inf_bits, udt)
+    is_nan = absbits > _u(0x7F800000, udt)
     if t.variant == "finite":  # no NaN: ml_dtypes (the reference) gives -0 for +NaN
         nan = (sign ^ _u(1, udt)) << _u(t.bits - 1, udt)
     elif t.variant == "fnuz":
