@@ -241,14 +241,15 @@ def encode(bb, x, t: LowPrecisionType, saturate: bool = True, round_mode: str = 
     x = x if isinstance(x, relax.Var) else bb.emit(x)
     return bb.emit_te(lambda a: te.compute(
         a.shape, lambda *i: encode_scalar(a(*i), t, saturate, round_mode),
-        name=f"encode_{t.name}"), x)
+        name=f"encode_{t.name}"), x, primfunc_name_hint=f"encode_{t.name}")
 
 
 def decode(bb, x, t: LowPrecisionType, out_dtype: str | None = None):
     """uint8 tensor of ``t``'s bit patterns → float32 / int32 (or ``out_dtype``)."""
     x = x if isinstance(x, relax.Var) else bb.emit(x)
     value = bb.emit_te(lambda a: te.compute(
-        a.shape, lambda *i: decode_scalar(a(*i), t), name=f"decode_{t.name}"), x)
+        a.shape, lambda *i: decode_scalar(a(*i), t), name=f"decode_{t.name}"), x,
+        primfunc_name_hint=f"decode_{t.name}")
     natural = "float32" if t.kind == "float" else "int32"
     if out_dtype and out_dtype != natural:
         value = relax.op.astype(value, out_dtype)
