@@ -20,6 +20,7 @@ from .registry import (
 from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
+from . import low_precision  # noqa: E402,F401  isort: skip
 from . import (  # noqa: E402,F401  isort: skip
     activation, bitcast, conv_transpose, detection, generators, index_ops, linalg, padding,
     pooling, scan_ops, signal, slicing, sorting, spatial, split, vector_norm,
