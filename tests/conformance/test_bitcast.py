@@ -33,4 +33,5 @@ def test_bitcast_of_float8_is_refused(tmp_path):
     graph = helper.make_graph([node], "g", [x], [y])
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 26)],
                               ir_version=10)
-    assert_refused(tmp_path, model, r"BitCast \(opset 26\): BitCast from float8")
+    # refused before lowering (paddlec moves float8 data with data-movement ops only)
+    assert_refused(tmp_path, model, r"BitCast.*float8")
