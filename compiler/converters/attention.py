@@ -21,6 +21,7 @@ from onnx import helper
 from tvm import relax
 
 from ._common import dtype_of, static_shape
+from .reduce import exact_max
 from .registry import ConverterError, converter
 
 __all__ = ["attention", "rotary_embedding"]
@@ -116,8 +117,7 @@ def attention(bb, inputs, attrs, ctx):
         with_bias = _op.astype(with_bias, soft_dtype)
     probs = _safe_softmax(with_bias, soft_dtype)
     if bias is not None:
-        row_masked = _op.equal(_op.max(bias, axis=-1, keepdims=True),
-                               _scalar(-math.inf, dtype))
+        row_masked = _op.equal(exact_max(bias, [-1], True, dtype), _scalar(-math.inf, dtype))
         probs = _op.where(row_masked, _scalar(0.0, soft_dtype), probs)
     if mode == 3:
         qk_output = probs
