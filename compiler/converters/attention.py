@@ -24,7 +24,7 @@ from ._common import dtype_of, static_shape
 from .reduce import exact_max
 from .registry import ConverterError, converter
 
-__all__ = ["attention", "rotary_embedding"]
+__all__ = ["attention", "matmul_like_numpy", "rotary_embedding", "rounder", "row_sum_like_numpy"]
 
 _op = relax.op
 _HALF = ("float16", "bfloat16")
@@ -101,8 +101,8 @@ def attention(bb, inputs, attrs, ctx):
     if q_heads != kv_heads and q_heads % kv_heads == 0:
         k = _op.repeat(k, q_heads // kv_heads, axis=1)
         v = _op.repeat(v, q_heads // kv_heads, axis=1)
-    rnd = _rounder(bb, dtype)
-    scores = _matmul(rnd(_op.multiply(q, root)),
+    rnd = rounder(bb, dtype)
+    scores = matmul_like_numpy(rnd(_op.multiply(q, root)),
                      _op.permute_dims(rnd(_op.multiply(k, root)), [0, 1, 3, 2]), dtype, rnd)
     softcap = float(attrs.get("softcap", 0.0))
     if softcap > 0:
@@ -116,15 +116,15 @@ def attention(bb, inputs, attrs, ctx):
     if precision is not None:
         soft_dtype = str(helper.tensor_dtype_to_np_dtype(int(precision)))
         soft_dtype = "bfloat16" if "bfloat16" in soft_dtype else soft_dtype
-        with_bias = _rounder(bb, soft_dtype)(_op.astype(with_bias, soft_dtype))
-    probs = _safe_softmax(with_bias, soft_dtype, kv_len, _rounder(bb, soft_dtype))
+        with_bias = rounder(bb, soft_dtype)(_op.astype(with_bias, soft_dtype))
+    probs = _safe_softmax(with_bias, soft_dtype, kv_len, rounder(bb, soft_dtype))
     if bias is not None:
         row_masked = _op.equal(exact_max(bias, [-1], True, dtype), _scalar(-math.inf, dtype))
         probs = _op.where(row_masked, _scalar(0.0, soft_dtype), probs)
     if mode == 3:
         qk_output = probs
     qk_output = rnd(_op.astype(qk_output, dtype))
-    y = _matmul(rnd(_op.astype(probs, dtype)), v, dtype, rnd)
+    y = matmul_like_numpy(rnd(_op.astype(probs, dtype)), v, dtype, rnd)
     if rank == 3:
         y = bb.normalize(_op.permute_dims(y, [0, 2, 1, 3]))
         heads, v_size = static_shape(y)[2:]
@@ -145,7 +145,7 @@ def _round_bfloat16(x: te.Tensor) -> te.Tensor:
     return te.compute(x.shape, element, name="round_bfloat16")
 
 
-def _rounder(bb, dtype: str):
+def rounder(bb, dtype: str):
     """``x -> x`` rounded to ``dtype`` after every step, as the reference's numpy does.
 
     TVM computes a fused chain of bfloat16 ops in float32 and rounds only when it stores the
@@ -156,7 +156,7 @@ def _rounder(bb, dtype: str):
     return lambda x: bb.emit_te(_round_bfloat16, bb.emit(x))
 
 
-def _matmul(a, b, dtype: str, rnd):
+def matmul_like_numpy(a, b, dtype: str, rnd):
     """``a @ b`` as numpy computes it: float16 / bfloat16 products summed in float32 and
     rounded once (TOPI would round every partial sum to the half type)."""
     if dtype in _HALF:
@@ -164,7 +164,7 @@ def _matmul(a, b, dtype: str, rnd):
     return _op.matmul(a, b)
 
 
-def _row_sum(x, dtype: str, length: int, rnd):
+def row_sum_like_numpy(x, dtype: str, length: int, rnd):
     """Sum over the last axis in numpy's order and precision: float16 rows accumulate in
     float32 (numpy's half loops do), bfloat16 rows add element after element, rounding each
     partial sum to bfloat16 (ml_dtypes' add ufunc)."""
@@ -183,7 +183,7 @@ def _safe_softmax(x, dtype: str, length: int, rnd):
     peak = exact_max(x, [-1], True, dtype)
     peak = _op.where(_op.equal(peak, _scalar(-math.inf, dtype)), _scalar(0.0, dtype), peak)
     exps = rnd(_op.exp(rnd(_op.subtract(x, peak))))
-    total = _row_sum(exps, dtype, length, rnd)
+    total = row_sum_like_numpy(exps, dtype, length, rnd)
     total = _op.where(_op.equal(total, _scalar(0.0, dtype)), _scalar(1.0, dtype), total)
     return rnd(_op.divide(exps, total))
 
