@@ -68,12 +68,12 @@ def flex_attention(bb, inputs, attrs, ctx):
     if any(shape is None or len(shape) != 4 for shape in shapes):
         raise ConverterError("Q, K and V need static rank-4 shapes")
     (_, q_heads, _, head_size), (_, kv_heads, _, _), _ = shapes
+    dtype, v_dtype = dtype_of(q), dtype_of(v)
     if q_heads != kv_heads:
         if q_heads % kv_heads:
             raise ConverterError(f"{q_heads} query heads are not a multiple of {kv_heads}")
         k = _op.repeat(k, q_heads // kv_heads, axis=1)
         v = _op.repeat(v, q_heads // kv_heads, axis=1)
-    dtype, v_dtype = dtype_of(q), dtype_of(v)
     scale = attrs.get("scale")
     scale = 1.0 / math.sqrt(head_size) if scale is None else float(scale)
     root = relax.const(float(np.sqrt(np.float32(scale))), dtype)
