@@ -20,7 +20,9 @@ from .registry import (
 from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
-from . import flex_attention, onnx_ml, training_ops  # noqa: E402,F401  isort: skip
+from . import (  # noqa: E402,F401  isort: skip
+    flex_attention, onnx_ml, quantized_conv, training_ops,
+)
 
 __all__ = [
     "ConverterError",
