@@ -21,7 +21,8 @@ from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
 from . import (  # noqa: E402,F401  isort: skip
-    deform_conv, flex_attention, onnx_ml, quantized_conv, tfidf, training_ops,
+    deform_conv, flex_attention, half_precision, onnx_ml, quantized_conv, tfidf,
+    training_ops,
 )
 
 __all__ = [
