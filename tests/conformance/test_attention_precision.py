@@ -55,3 +55,17 @@ def test_two_dimensional_attention_is_refused_with_the_op_and_reason(tmp_path):
     path.write_bytes(model.SerializeToString())
     with pytest.raises(UnsupportedModelError, match=r"Attention \(opset 23\).*3-D or 4-D"):
         compile_model(path, tmp_path / "out")
+
+
+def test_float16_matmul_and_softmax_sum_in_float32(tmp_path):
+    # a 96-long float16 row: float16 partial sums would drift by several ulps
+    a = helper.make_tensor_value_info("a", TensorProto.FLOAT16, [4, 96])
+    b = helper.make_tensor_value_info("b", TensorProto.FLOAT16, [96, 96])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT16, [4, 96])
+    nodes = [helper.make_node("MatMul", ["a", "b"], ["m"]),
+             helper.make_node("Softmax", ["m"], ["y"], axis=-1)]
+    model = make_model(nodes, [a, b], [y], {"": 13})
+    rng = np.random.default_rng(9)
+    feed = {"a": rng.random((4, 96)).astype(np.float16) / 8,
+            "b": rng.random((96, 96)).astype(np.float16)}
+    check_against_reference(tmp_path, model, feed)
