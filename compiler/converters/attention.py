@@ -24,7 +24,8 @@ from ._common import dtype_of, static_shape
 from .reduce import exact_max
 from .registry import ConverterError, converter
 
-__all__ = ["attention", "matmul_like_numpy", "rotary_embedding", "rounder", "row_sum_like_numpy"]
+__all__ = ["attention", "matmul_like_numpy", "rotary_embedding", "rounder",
+           "row_sum_like_numpy"]
 
 _op = relax.op
 _HALF = ("float16", "bfloat16")

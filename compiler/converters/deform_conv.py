@@ -88,7 +88,8 @@ def deform_conv(bb, inputs, attrs, ctx):
     oh, ow = off_shape[2:]
     taps = kh * kw
     if off_shape[1] != offset_groups * taps * 2:
-        raise ConverterError(f"offset has {off_shape[1]} channels, expected {offset_groups * taps * 2}")
+        raise ConverterError(f"offset has {off_shape[1]} channels, expected "
+                             f"{offset_groups * taps * 2}")
     dtype = dtype_of(x)
     origin_h, origin_w = _tap_origins(
         (kh, kw), (oh, ow), _ints(attrs, "strides", [1, 1]),

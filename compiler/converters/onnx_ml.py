@@ -124,7 +124,8 @@ class _Tests:
 
 def _leaves(attrs, tests: _Tests, root: int):
     """(leaf index, path condition or None for 'always') for every leaf under ``root``."""
-    true_ids, false_ids = _array(attrs, "nodes_truenodeids"), _array(attrs, "nodes_falsenodeids")
+    true_ids = _array(attrs, "nodes_truenodeids")
+    false_ids = _array(attrs, "nodes_falsenodeids")
     true_leaf, false_leaf = _array(attrs, "nodes_trueleafs"), _array(attrs, "nodes_falseleafs")
     if true_leaf[root] and false_leaf[root] and true_ids[root] == false_ids[root]:
         return [(root, None)]  # the reference's degenerate tree: the root is a leaf

@@ -33,12 +33,12 @@ def _exact_extreme(reduce, x, axes, keep, dtype: str, infinity: float):
 
 
 def exact_max(x, axes, keep: bool, dtype: str):
-    """``max(x, axes)`` that is ``-inf`` (not the lowest finite value) where all are ``-inf``."""
+    """``max(x, axes)``: ``-inf`` where all are ``-inf`` (not the lowest finite value)."""
     return _exact_extreme(_op.max, x, axes, keep, dtype, -np.inf)
 
 
 def exact_min(x, axes, keep: bool, dtype: str):
-    """``min(x, axes)`` that is ``+inf`` (not the highest finite value) where all are ``+inf``."""
+    """``min(x, axes)``: ``+inf`` where all are ``+inf`` (not the highest finite value)."""
     return _exact_extreme(_op.min, x, axes, keep, dtype, np.inf)
 
 

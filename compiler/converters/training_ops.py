@@ -82,9 +82,10 @@ def adam(bb, inputs, attrs, ctx):
                         _op.multiply(_scalar(1 - beta, dtype), _op.multiply(g_reg, g_reg)))
         root = _op.add(_op.sqrt(h_new), _scalar(eps, dtype))
         rate = _op.astype(r, dtype)
-        corrected = _op.divide(
-            _op.multiply(rate, _op.sqrt(_op.subtract(one, _op.power(_scalar(beta, dtype), t_f)))),
-            _op.subtract(one, _op.power(_scalar(alpha, dtype), t_f)))
+        beta_t = _op.power(_scalar(beta, dtype), t_f)
+        alpha_t = _op.power(_scalar(alpha, dtype), t_f)
+        corrected = _op.divide(_op.multiply(rate, _op.sqrt(_op.subtract(one, beta_t))),
+                               _op.subtract(one, alpha_t))
         rate = _op.where(started, corrected, rate)
         x_new = _op.subtract(x, _op.multiply(rate, _op.divide(v_new, root)))
         xs.append(_op.multiply(_scalar(1 - post, dtype), x_new))

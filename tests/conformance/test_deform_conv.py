@@ -15,7 +15,8 @@ from paddlec.errors import UnsupportedModelError
 def test_grouped_strided_dilated_deform_conv_with_mask_and_bias(tmp_path):
     shapes = {"X": [2, 4, 6, 5], "W": [6, 2, 2, 3], "offset": [2, 2 * 6 * 2, 3, 2],
               "B": [6], "mask": [2, 2 * 6, 3, 2]}
-    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in shapes.items()]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+              for n, s in shapes.items()]
     y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2, 6, 3, 2])
     node = helper.make_node("DeformConv", list(shapes), ["Y"], group=2, offset_group=2,
                             kernel_shape=[2, 3], pads=[1, 0, 1, 1], strides=[2, 2],
@@ -29,7 +30,8 @@ def test_grouped_strided_dilated_deform_conv_with_mask_and_bias(tmp_path):
 
 def test_three_dimensional_deform_conv_is_refused(tmp_path):
     shapes = {"X": [1, 1, 3, 3, 3], "W": [1, 1, 2, 2, 2], "offset": [1, 24, 2, 2, 2]}
-    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s) for n, s in shapes.items()]
+    inputs = [helper.make_tensor_value_info(n, TensorProto.FLOAT, s)
+              for n, s in shapes.items()]
     y = helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 1, 2, 2, 2])
     model = make_model([helper.make_node("DeformConv", list(shapes), ["Y"])], inputs, [y],
                        {"": 22})
