@@ -36,10 +36,13 @@ def test_interval_is_deterministic_for_a_seed():
     assert paired_speedup(slow, fast, seed=7) == paired_speedup(slow, fast, seed=7)
 
 
-def test_interleaved_times_alternates_order_and_counts():
+def test_interleaved_times_rotates_the_order_and_counts():
     calls = []
-    a_times, b_times = interleaved_times(lambda: calls.append("a"), lambda: calls.append("b"),
-                                         rounds=4, warmup=1)
-    assert calls == ["a", "b", "a", "b", "b", "a", "a", "b", "b", "a"]
-    assert a_times.shape == b_times.shape == (4,)
-    assert (a_times >= 0).all() and (b_times >= 0).all()
+    times = interleaved_times([lambda: calls.append("a"), lambda: calls.append("b")],
+                              rounds=4, warmup=1)
+    assert "".join(calls) == "ab" + "ab" + "ba" + "ab" + "ba"
+    assert times.shape == (2, 4) and (times >= 0).all()
+    calls.clear()
+    interleaved_times([lambda: calls.append("a"), lambda: calls.append("b"),
+                       lambda: calls.append("c")], rounds=3, warmup=0)
+    assert "".join(calls) == "abc" + "bca" + "cab"
