@@ -70,8 +70,8 @@ def paired_speedup(slow: np.ndarray, fast: np.ndarray, resamples: int = 4000,
 
 def interleaved_times(runners: list[Callable[[], object]], rounds: int,
                       warmup: int) -> np.ndarray:
-    """Seconds of ``rounds`` calls of each runner, shape ``(len(runners), rounds)``: one call of
-    each per round, the order rotating every round (AB BA ..., ABC BCA CAB ...), after
+    """Seconds of ``rounds`` calls of each runner, shape ``(len(runners), rounds)``: one call
+    of each per round, the order rotating every round (AB BA ..., ABC BCA CAB ...), after
     ``warmup`` calls of each."""
     for _ in range(warmup):
         for run in runners:
@@ -168,8 +168,8 @@ def main() -> None:
     low, high = args.levels
     print(f"{args.copies} instance(s) per level; {args.rounds} interleaved rounds after "
           f"{args.warmup} warm-up runs; "
-          f"TVM_NUM_THREADS={os.environ['TVM_NUM_THREADS']}; speedup = t(-O{low}) / t(-O{high})"
-          f" per round, median, bootstrap 95 % CI\n")
+          f"TVM_NUM_THREADS={os.environ['TVM_NUM_THREADS']}; "
+          f"speedup = t(-O{low}) / t(-O{high}) per round, median, bootstrap 95 % CI\n")
     print(f"| model | nodes (-O{high} passes) | -O{low} median (ms) | -O{high} median (ms) | "
           f"speedup | 95 % CI | A/A control (-O{low} copies) | compile -O{low} (s) | "
           f"compile -O{high} (s) | library calls -O{low} / -O{high} | "

@@ -33,7 +33,8 @@ def batchnorm_scale_shift(gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray,
     The one place the inference-BN algebra lives: the passes here and the TensorRT
     partitioner's Relax-level rewrite (``compiler/tensorrt/bn_to_affine.py``) both use it.
     """
-    gamma, beta, mean, var = (np.asarray(a, dtype=np.float64) for a in (gamma, beta, mean, var))
+    gamma, beta, mean, var = (np.asarray(a, dtype=np.float64)
+                              for a in (gamma, beta, mean, var))
     scale = gamma / np.sqrt(var + float(epsilon))
     return scale, beta - mean * scale
 

@@ -103,7 +103,7 @@ PASSES: list[PassSpec] = [
     PassSpec("deduplicate_initializers", 1, common.DeduplicateInitializersPass,
              "initializers with identical contents → one (onnx_ir)"),
     PassSpec("sum_to_add", 2, SumToAddPass,
-             "Sum(a, b, ...) → Add(Add(a, b), ...), which the CPU fast path fuses into a conv"),
+             "Sum(a, b, ...) → Add(Add(a, b), ...), which the CPU fast path fuses"),
     PassSpec("fuse_conv_bn", 2, FuseConvBatchNormPass,
              "BN(Conv(x, W, B)) → Conv(x, W*s, (B-m)*s+b)"),
     PassSpec("fuse_conv_transpose_bn", 2, FuseConvTransposeBatchNormPass,

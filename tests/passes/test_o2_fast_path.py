@@ -49,7 +49,8 @@ class FastPathCode:
         if self.absorbed < other.absorbed:
             worse.append(f"fewer fused tail ops: {self.absorbed} < {other.absorbed}")
         if sum(self.tvm_ops.values()) > sum(other.tvm_ops.values()):
-            worse.append(f"more ops left to TVM: {dict(self.tvm_ops)} vs {dict(other.tvm_ops)}")
+            worse.append(f"more ops left to TVM: {dict(self.tvm_ops)} "
+                         f"vs {dict(other.tvm_ops)}")
         return worse
 
 
@@ -92,8 +93,8 @@ def fast_path_code(model: ir.Model, level: int, registry=None) -> FastPathCode:
 
 def _mixed_model() -> ir.Model:
     """Every pattern the -O2 passes rewrite around a library call, on an 8-channel image:
-    conv+BN+ReLU, conv+BN+residual (Sum)+ReLU, a pre-activation BN (no conv before it), a Caffe2
-    scale layer (Mul+Add per channel), Identity, Dropout, Concat, a ConstantOfShape weight and
+    conv+BN+ReLU, conv+BN+residual (Sum)+ReLU, a pre-activation BN (no conv before it), a
+    Caffe2 scale layer (Mul+Add per channel), Identity, Dropout, Concat, a ConstantOfShape weight and
     MatMul+Add+ReLU (→ Gemm)."""
     c = 8
 
@@ -105,8 +106,7 @@ def _mixed_model() -> ir.Model:
 
     def bn_node(prefix: str, x: str, y: str):
         return helper.make_node("BatchNormalization",
-                                [x, f"{prefix}_s", f"{prefix}_b", f"{prefix}_m", f"{prefix}_v"],
-                                [y])
+                                [x] + [f"{prefix}_{p}" for p in "sbmv"], [y])
 
     inits = {"w1": rand(c, c, 3, 3, seed=1) * 0.2, "w2": rand(c, c, 3, 3, seed=2) * 0.2,
              "b2": rand(c, seed=3), "w4": rand(c, c, 1, 1, seed=4) * 0.3,
