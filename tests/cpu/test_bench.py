@@ -35,18 +35,19 @@ def _check_against_ort(tmp_path, model, shape, expected_calls: set[str]) -> dict
 def test_small_bert_from_the_suite_generator_matches_onnxruntime(tmp_path):
     model = make_bert(layers=2, hidden=64, heads=4, ffn=128, seq=16)
     _check_against_ort(tmp_path, model, (2, 16, 64),
-                       {"dense", "batch_matmul", "softmax", "layer_norm"})
+                       {"dense", "batch_matmul", "softmax", "layer_norm", "reorder"})
 
 
 def test_small_mobilenet_from_the_suite_generator_matches_onnxruntime(tmp_path):
     model = make_mobilenet_v2(classes=10, image=32, width=0.25)
-    _check_against_ort(tmp_path, model, (2, 3, 32, 32), {"conv2d", "dense"})
+    _check_against_ort(tmp_path, model, (2, 3, 32, 32),
+                       {"conv2d", "dense", "pool2d", "reorder"})
 
 
 @pytest.mark.slow
 def test_small_resnet50_from_the_suite_generator_matches_onnxruntime(tmp_path):
     _check_against_ort(tmp_path, make_resnet(50, classes=10, image=64), (2, 3, 64, 64),
-                       {"conv2d", "dense", "pool2d"})
+                       {"conv2d", "dense", "pool2d", "reorder"})
 
 
 def test_bench_command_reports_rows_for_every_engine(tmp_path):
