@@ -405,11 +405,17 @@ def _int_list(text: str) -> list[int]:
 @click.option("--paddle-model", type=click.Path(path_type=Path), default=None,
               help="Paddle model folder for --vs paddle (default: the suite's Paddle twin).")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None, metavar="FILE.png",
+              help="Also save the table as a bar chart (needs matplotlib).")
 def bench_command(model: Path, batch: str, threads: str, peers: str, runs: int, warmup: int,
                   target: str, records: Path | None, source: Path | None,
-                  paddle_model: Path | None, as_json: bool) -> None:
+                  paddle_model: Path | None, as_json: bool, plot: Path | None) -> None:
     """Time MODEL (an .onnx file or an artifact) next to onnxruntime / Paddle Inference."""
+    from .bench.plot import require_matplotlib, save_plot
     from .bench.runner import bench, format_table, rows_to_json
+
+    if plot is not None:
+        require_matplotlib()  # fail before minutes of timing, not after
 
     peer_list = [] if peers.strip() == "none" else [p.strip() for p in peers.split(",") if p]
     rows = bench(model, batches=_int_list(batch), threads=_int_list(threads), peers=peer_list,
@@ -417,6 +423,8 @@ def bench_command(model: Path, batch: str, threads: str, peers: str, runs: int, 
                  records=str(records) if records else None, source=source,
                  paddle_model=paddle_model)
     click.echo(rows_to_json(rows) if as_json else format_table(rows))
+    if plot is not None:
+        click.echo(f"plot: {save_plot(rows, plot)}", err=as_json)
 
 
 @cli.command("tune")
