@@ -302,6 +302,8 @@ def inspect_command(path: Path, as_json: bool, model_file: str | None,
             _print_tensorrt(manifest["tensorrt"])
         if manifest.get("passes"):
             _print_pass_stats(manifest.get("opt_level"), manifest["passes"])
+        if manifest.get("cpu"):
+            _print_cpu(manifest["cpu"])
         return
     from .compiler.inspect import describe_model
 
@@ -332,6 +334,19 @@ def _print_cuda(path: Path, manifest: dict) -> None:
     rules = cuda.get("schedule", {}).get("kernels")
     if rules:
         click.echo("  dlight schedules: " + ", ".join(f"{k} {v}" for k, v in rules.items()))
+
+
+def _print_cpu(section: dict) -> None:
+    """The oneDNN call sites and, with records, each measured TVM-vs-library decision."""
+    calls = section.get("library_calls") or {}
+    click.echo("cpu: library calls " + (", ".join(f"{k} {v}" for k, v in calls.items())
+                                        or "none") + (f"; records {section['records']}"
+                                                      if section.get("records") else ""))
+    for choice in section.get("choices", []):
+        ins = " ".join("x".join(map(str, shape)) for shape in choice["workload"]["inputs"])
+        out = "x".join(map(str, choice["workload"]["output"]))
+        click.echo(f"  {choice['kind']} {ins} -> {out}: tuned TVM {choice['tvm_ms']:.3f} ms, "
+                   f"library {choice['library_ms']:.3f} ms -> picked {choice['picked']}")
 
 
 def _print_tensorrt(section: dict) -> None:

@@ -88,9 +88,10 @@ def _same_shape(a, b) -> bool:
 class _BlockRewriter:
     """Walks one dataflow block; collects, per tail binding, the bindings that replace it."""
 
-    def __init__(self, block, stats: OffloadStats) -> None:
+    def __init__(self, block, stats: OffloadStats, decide: Callable | None = None) -> None:
         self.bindings = list(block.bindings)
         self.stats = stats
+        self.decide = decide
         self.users: dict = collections.defaultdict(list)
         for index, binding in enumerate(self.bindings):
             for var in relax.analysis.free_vars(binding.value):
@@ -230,6 +231,16 @@ class _BlockRewriter:
             return index, None
         return user, other
 
+    def keep_in_tvm(self, kind: str, consumed: list[int], tail: int, call, layout: dict,
+                    output_axes: list[int] | None = None) -> bool:
+        """Ask ``decide`` (the kernel chooser, with tuning records) whether a tuned TVM
+        kernel should run this call site instead of the library."""
+        if self.decide is None:
+            return False
+        original = [self.bindings[i] for i in sorted(set(consumed))]
+        return not self.decide(kind, original, self.bindings[tail].var, call, layout,
+                               output_axes)
+
     def emit(self, first: int, tail: int, consumed: list[int], new_bindings: list) -> None:
         for index in consumed:
             if index != tail:
@@ -272,6 +283,11 @@ class _BlockRewriter:
         kernel = relax.call_dps_packed(
             KERNELS["conv2d"], [x, weight, bias if bias is not None else weight, r,
                                 relax.ShapeExpr([int(p) for p in params])], nhwc)
+        layout = {x: (data, TO_NHWC)}
+        if residual is not None:
+            layout[r] = (residual, TO_NHWC)
+        if self.keep_in_tvm("conv2d", consumed, tail, kernel, layout, TO_NCHW):
+            return
         y, binding = self.fresh(kernel, "conv")
         out.append(binding)
         out.append(relax.VarBinding(self.bindings[tail].var,
@@ -346,6 +362,12 @@ class _BlockRewriter:
                     residual if residual is not None else rhs,
                     relax.ShapeExpr([bias is not None, residual is not None, *act])]
             value = relax.call_dps_packed(KERNELS["dense"], args, self.bindings[tail].var.ty)
+            same = list(range(lhs.ty.ndim))
+            layout = {lhs: (lhs, same)}
+            if residual is not None:
+                layout[residual] = (residual, same)
+            if self.keep_in_tvm("dense", consumed, tail, value, layout):
+                return
             self.emit(index, tail, consumed, [relax.VarBinding(self.bindings[tail].var, value)])
             self.stats["dense"] += 1
         elif (not isinstance(rhs, tvm.ir.GenericConst) and _is_f32(rhs) and lhs.ty.ndim >= 3
@@ -427,11 +449,12 @@ def _map_dataflow_blocks(mod, rewrite: Callable) -> object:
     return updated
 
 
-def offload_to_dnnl(mod) -> tuple[object, OffloadStats]:
+def offload_to_dnnl(mod, decide: Callable | None = None) -> tuple[object, OffloadStats]:
     """Rewrite ``mod`` (an NCHW Relax module with constants bound) to call the oneDNN kernels;
-    returns the new module and how many call sites of each kind it created."""
+    returns the new module and how many call sites of each kind it created. ``decide``
+    (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM."""
     stats: OffloadStats = collections.Counter()
-    mod = _map_dataflow_blocks(mod, lambda block: _BlockRewriter(block, stats).run())
+    mod = _map_dataflow_blocks(mod, lambda block: _BlockRewriter(block, stats, decide).run())
     mod = cancel_transposes(mod)
     if stats:
         mod = reorder_layouts(mod, stats)
