@@ -112,6 +112,7 @@ def _output_types(func) -> list:
 def lower_to_relax(model: ir.Model) -> LoweredModule:
     """Convert the IR to Relax; raise :class:`UnsupportedModelError` listing every unknown op."""
     from .converters import ConverterError, import_onnx
+    from .storage_lowering import lower_storage
 
     missing = _unsupported_ops(model)
     if missing:
@@ -119,6 +120,8 @@ def lower_to_relax(model: ir.Model) -> LoweredModule:
         reasons = "; ".join(f"{op}: {reason}" for op, (_, reason) in sorted(missing.items()))
         raise UnsupportedModelError(f"unsupported operators: {listing} [{reasons}]")
     proto = ir.to_proto(model)  # input shapes and dtypes travel in the proto's value infos
+    storage = lower_storage(proto)  # float8 / 4-bit / 2-bit tensors as uint8 bit patterns
+    proto = storage.proto
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
@@ -128,12 +131,12 @@ def lower_to_relax(model: ir.Model) -> LoweredModule:
     except Exception as exc:  # TVM's converters raise anything from ValueError to TVMError
         raise UnsupportedModelError(f"TVM's ONNX importer failed: {_first_line(exc)}") from exc
     func = mod["main"]
-    inputs = [_spec_from_type(param.name, param.ty) for param in func.params]
+    inputs = [storage.spec(_spec_from_type(param.name, param.ty)) for param in func.params]
     names = [value.name for value in model.graph.outputs]
     types = _output_types(func)
     if len(types) != len(names):
         raise CompileError(f"the Relax module returns {len(types)} values for {len(names)} outputs")
-    outputs = [_spec_from_type(name, ty) for name, ty in zip(names, types)]
+    outputs = [storage.spec(_spec_from_type(name, ty)) for name, ty in zip(names, types)]
     return LoweredModule(mod, inputs, outputs)
 
 

@@ -20,6 +20,7 @@ from .registry import (
 from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
+from . import low_precision  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "ConverterError",
