@@ -125,8 +125,8 @@ class KernelChooser:
             legal = tvm.transform.Sequential(cpu_generic.library_dispatch_passes(self.target)
                                              + cpu_generic.legalize_passes(self.target))(mod)
         for gvar, func in legal.functions.items():
-            if not isinstance(func, tirx.PrimFunc) or "conv2d" not in gvar.name_hint and (
-                    "matmul" not in gvar.name_hint):
+            anchor = "conv2d" in gvar.name_hint or "matmul" in gvar.name_hint
+            if not isinstance(func, tirx.PrimFunc) or not anchor:
                 continue
             workload = tvm.IRModule({"main": func.with_attr("global_symbol", "main")})
             if self.database.has_workload(workload):

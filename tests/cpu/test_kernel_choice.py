@@ -99,3 +99,17 @@ def test_both_candidates_match_onnxruntime(tuned, tmp_path, mode):
     x = np.random.default_rng(2).standard_normal(SHAPE).astype(np.float32)
     ours = rt.load(tmp_path / "art").run({"x": x})["y"]
     assert _rel_err(ours, ort_run(path, {"x": x})["y"]) < 1e-4
+
+
+def test_workload_without_a_record_stays_with_the_library(tuned, tmp_path):
+    """Records serve by workload: a conv of another shape has none, costs no measurement and
+    goes to oneDNN."""
+    path, records = tuned
+    model = _conv_relu_model()
+    model.graph.input[0].type.tensor_type.shape.dim[2].dim_value = 10
+    model.graph.input[0].type.tensor_type.shape.dim[3].dim_value = 10
+    model.graph.output[0].type.tensor_type.shape.dim[2].dim_value = 10
+    model.graph.output[0].type.tensor_type.shape.dim[3].dim_value = 10
+    other = save_model(tmp_path, model)
+    manifest = compile_model(other, tmp_path / "art", target="llvm", records=str(records))
+    assert manifest["cpu"]["choices"] == [] and manifest["cpu"]["library_calls"]["conv2d"] == 1
