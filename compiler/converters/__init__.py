@@ -21,6 +21,10 @@ from . import (  # noqa: E402,F401  isort: skip
     attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
 )
 from . import low_precision  # noqa: E402,F401  isort: skip
+from . import (  # noqa: E402,F401  isort: skip
+    deform_conv, flex_attention, half_precision, onnx_ml, quantized_conv, tfidf,
+    training_ops,
+)
 
 __all__ = [
     "ConverterError",
