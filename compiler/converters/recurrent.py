@@ -150,10 +150,10 @@ class _Sequence:
         given (an involution, so it also puts the reverse direction's Y back in order)."""
         if self.lens is None:
             return _op.flip(x, axis=0)
-        t = relax.const(np.arange(self.steps, dtype=np.int64).reshape(self.steps, 1))
+        t = relax.const(np.arange(self.steps).reshape(self.steps, 1), "int64")
         lens = _op.reshape(self.lens, [1, self.batch])
         index = _op.where(_op.less(t, lens),
-                          _op.subtract(_op.subtract(lens, relax.const(np.int64(1))), t),
+                          _op.subtract(_op.subtract(lens, relax.const(1, "int64")), t),
                           _op.add(t, _op.zeros([1, self.batch], "int64")))
         index = _op.broadcast_to(_op.expand_dims(index, 2), static_shape(self.bb.normalize(x)))
         return _op.gather_elements(x, index, axis=0)
@@ -162,7 +162,7 @@ class _Sequence:
         """[B, 1] bool: step ``t`` is within each entry's length (None: all are)."""
         if self.lens is None:
             return None
-        mask = _op.less(relax.const(np.int64(t)), self.lens)
+        mask = _op.less(relax.const(t, "int64"), self.lens)
         return self.bb.normalize(_op.reshape(mask, [self.batch, 1]))
 
     def run(self, step, functions):
