@@ -77,8 +77,8 @@ class ExpandFunctionsPass(ir.passes.InPlacePass):
             body = function_body(node, opset)
             if body is None:
                 continue
-            self._call_instead(model, node, body)
             self.expanded.append(node.op_type)
+            self._call_instead(model, node, body)
         if not self.expanded:
             return ir.passes.PassResult(model, False)
         InlinePass(criteria=lambda function: function.domain == _DOMAIN)(model)
@@ -87,7 +87,7 @@ class ExpandFunctionsPass(ir.passes.InPlacePass):
     def _call_instead(self, model: ir.Model, node: ir.Node, body: onnx.FunctionProto) -> None:
         """Retarget ``node`` at a model-local copy of ``body``."""
         body.domain = _DOMAIN
-        body.name = f"{node.op_type}_{len(self.expanded)}"
+        body.name = f"{node.op_type}_{len(self.expanded) - 1}"
         function = ir.serde.deserialize_function(body)
         model.functions[function.identifier()] = function
         for domain, version in function.opset_imports.items():

@@ -195,7 +195,7 @@ class UnrollControlFlowPass(ir.passes.InPlacePass):
             value_map[initializer] = _constant(initializer.const_value.numpy(), nodes)
 
         def rename(new_node: ir.Node) -> None:
-            new_node.name = f"{new_node.name or new_node.op_type}__u{tag}"
+            new_node.name = f"{new_node.name}__u{tag}" if new_node.name else None
             for output in new_node.outputs:
                 output.name = f"{output.name}__u{tag}" if output.name else None
 
