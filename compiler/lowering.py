@@ -133,6 +133,9 @@ def lower_to_relax(model: ir.Model) -> LoweredModule:
         raise UnsupportedModelError(f"cannot lower: {exc}") from exc
     except Exception as exc:  # TVM's converters raise anything from ValueError to TVMError
         raise UnsupportedModelError(f"TVM's ONNX importer failed: {_first_line(exc)}") from exc
+    from .empty_constants import drop_empty_concat_operands
+
+    mod = drop_empty_concat_operands(mod)
     func = mod["main"]
     inputs = [_spec_from_type(param.name, param.ty) for param in func.params]
     names = [value.name for value in model.graph.outputs]
