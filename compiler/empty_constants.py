@@ -3,8 +3,8 @@
 TVM 0.27 serializes a constant with no elements (shape ``(2, 4, 0)``: the empty state of a
 kernel-size-1 causal convolution, folded at import) into ``model.so`` in a form its own
 loader rejects ("Invalid DLTensor file format"). The common source is padding by an empty
-tensor: ``concat((empty, x, ...))`` → ``concat((x, ...))`` is the same value. (Replacing other
-empty constants by ``R.zeros`` does not help: the build pipeline folds it back into one.)
+tensor: ``concat((empty, x, ...))`` → ``concat((x, ...))`` is the same value. (Replacing
+other empty constants by ``R.zeros`` does not help: the build pipeline folds it back into one.)
 """
 
 from __future__ import annotations

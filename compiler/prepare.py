@@ -25,14 +25,20 @@ __all__ = ["prepare_for_lowering"]
 _CONTROL_FLOW = ("Scan", "Loop")
 
 
-def _has_converter(domain: str, op_type: str, opset: int) -> bool:
+def _lacks_converter():
+    """``(domain, op, opset) -> bool``: neither paddlec nor TVM converts the op."""
     from tvm.relax.frontend.onnx.onnx_frontend import _get_convert_map
 
     from .converters import find_converter
 
-    if find_converter(domain, op_type, opset) is not None:
-        return True
-    return domain in ("", "ai.onnx") and op_type in _get_convert_map()
+    tvm_ops = set(_get_convert_map())  # built once: TVM rebuilds the map on every call
+
+    def lacks(domain: str, op_type: str, opset: int) -> bool:
+        if find_converter(domain, op_type, opset) is not None:
+            return False
+        return not (domain in ("", "ai.onnx") and op_type in tvm_ops)
+
+    return lacks
 
 
 def _has_control_flow(model: ir.Model) -> bool:
@@ -42,7 +48,7 @@ def _has_control_flow(model: ir.Model) -> bool:
 
 def prepare_for_lowering(model: ir.Model) -> dict[ir.Node, str]:
     """Rewrite ``model`` in place; returns the Scan/Loop nodes left as they were, with why."""
-    expand = ExpandFunctionsPass(lambda d, op, opset: not _has_converter(d, op, opset))
+    expand = ExpandFunctionsPass(_lacks_converter())
     expand(model)
     refusals: dict[ir.Node, str] = {}
     for _ in range(3):  # unrolling can make an outer trip count constant

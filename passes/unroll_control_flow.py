@@ -26,7 +26,7 @@ class _Refused(Exception):
 class UnrollControlFlowPass(ir.passes.InPlacePass):
     """``Scan``/``Loop`` with a static trip count → ``trip`` copies of the body.
 
-    * ``states, scans = Scan(init, xs, body)`` → per step ``t``: ``x_t = Gather(xs, t, axis)``,
+    * ``states, scans = Scan(init, xs, body)`` → per step ``t``: ``x_t = xs[t] along axis``,
       ``states = body(states, x_t)``; each scan output is ``Concat(Unsqueeze(out_t, axis))``
       (reversed for direction 1). Opset 8's batched form is unrolled per batch entry, then
       stacked; ``sequence_lens`` is refused.
@@ -39,7 +39,7 @@ class UnrollControlFlowPass(ir.passes.InPlacePass):
     the lowering shows as an unsupported-op error.
     """
 
-    def __init__(self, max_nodes: int = 200_000) -> None:
+    def __init__(self, max_nodes: int = 50_000) -> None:
         super().__init__()
         self.max_nodes = max_nodes
         self.refusals: dict[ir.Node, str] = {}
@@ -99,7 +99,7 @@ class UnrollControlFlowPass(ir.passes.InPlacePass):
         dirs = _ints(node, "directions", [0] * num_scan)
         per_batch = []
         for b in range(batch):
-            picked = [_gather(value, b, 0, nodes) for value in inputs]
+            picked = [_gather(value, b, 0, nodes, self._opset) for value in inputs]
             per_batch.append(self._scan_steps(
                 body, picked[:num_states], picked[num_states:], [0] * num_scan, dirs,
                 [0] * (len(body.outputs) - num_states), [0] * (len(body.outputs) - num_states),
@@ -120,7 +120,8 @@ class UnrollControlFlowPass(ir.passes.InPlacePass):
         self._check_size(body, steps)
         collected: list[list[ir.Value]] = [[] for _ in out_axes]
         for t in range(steps):
-            slices = [_gather(value, steps - 1 - t if direction else t, axis, nodes)
+            slices = [_gather(value, steps - 1 - t if direction else t, axis, nodes,
+                              self._opset)
                       for value, axis, direction in zip(scanned, axes, in_dirs)]
             outs = self._instantiate(body, states + slices, nodes)
             states = outs[:len(states)]
@@ -246,10 +247,20 @@ def _constant(array: np.ndarray, nodes: list[ir.Node]) -> ir.Value:
     return value
 
 
-def _gather(value: ir.Value, index: int, axis: int, nodes: list[ir.Node]) -> ir.Value:
-    """``value[..., index, ...]`` along ``axis``, the axis removed (what a Scan body sees)."""
-    out = _add(nodes, "Gather", [value, _constant(np.array(index, np.int64), nodes)],
-               axis=axis)
+def _gather(value: ir.Value, index: int, axis: int, nodes: list[ir.Node],
+            opset: int) -> ir.Value:
+    """``value[..., index, ...]`` along ``axis``, the axis removed (what a Scan body sees):
+    Slice + Squeeze in the operand forms of ``opset`` (TVM lowers Gather through a ``take``
+    that warns about out-of-bounds indices on every instance)."""
+    if opset >= 10:
+        bounds = [_constant(np.array([i], np.int64), nodes) for i in (index, index + 1, axis)]
+        picked = _add(nodes, "Slice", [value, *bounds])
+    else:
+        picked = _add(nodes, "Slice", [value], starts=[index], ends=[index + 1], axes=[axis])
+    if opset >= 13:
+        out = _add(nodes, "Squeeze", [picked, _constant(np.array([axis], np.int64), nodes)])
+    else:
+        out = _add(nodes, "Squeeze", [picked], axes=[axis])
     out.type = value.type
     if value.shape is not None:
         out.shape = ir.Shape([d for i, d in enumerate(value.shape) if i != axis])

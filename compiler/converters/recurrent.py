@@ -132,7 +132,7 @@ class _Sequence:
         return relax.const(np.zeros(shape, self.dtype))
 
     def projections(self, d: int):
-        """``X·Wᵀ + Wb (+ Rb)`` for all steps [T, B, G·H], and the direction's ``Rᵀ``, ``Rb``."""
+        """``X·Wᵀ + Wb`` for every step [T, B, G·H]; this direction's ``Rᵀ``, ``Rb``."""
         size = self.gates * self.hidden
         w = _op.permute_dims(_pick(self.w, 0, d), [1, 0])
         r = self.bb.normalize(_op.permute_dims(_pick(self.r, 0, d), [1, 0]))

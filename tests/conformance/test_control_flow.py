@@ -19,7 +19,8 @@ from paddlec.compiler import compile_model
 from paddlec.errors import UnsupportedModelError
 from paddlec.runtime import load
 
-F, F16, INT64, BOOL = TensorProto.FLOAT, TensorProto.FLOAT16, TensorProto.INT64, TensorProto.BOOL
+F, F16 = TensorProto.FLOAT, TensorProto.FLOAT16
+INT64, BOOL = TensorProto.INT64, TensorProto.BOOL
 
 
 def _info(name, shape, dtype=F):
@@ -128,10 +129,10 @@ def test_causal_conv_with_state_silu_bias_and_past_state(tmp_path, dtype):
     np_dtype = np.float32 if dtype == F else np.float16
     node = helper.make_node("CausalConvWithState", ["x", "w", "bias", "past"],
                             ["y", "state"], activation="silu")
-    io = [_info("x", [2, 3, 6], dtype), _info("w", [3, 1, 4], dtype), _info("bias", [3], dtype),
-          _info("past", [2, 3, 3], dtype)]
-    model = _model([node], io, [_info("y", [2, 3, 6], dtype), _info("state", [2, 3, 3], dtype)],
-                   opset=27)
+    io = [_info("x", [2, 3, 6], dtype), _info("w", [3, 1, 4], dtype),
+          _info("bias", [3], dtype), _info("past", [2, 3, 3], dtype)]
+    outputs = [_info("y", [2, 3, 6], dtype), _info("state", [2, 3, 3], dtype)]
+    model = _model([node], io, outputs, opset=27)
     rng = np.random.default_rng(2)
     feed = {i.name: rng.standard_normal([d.dim_value for d in i.type.tensor_type.shape.dim])
             .astype(np_dtype) for i in io}

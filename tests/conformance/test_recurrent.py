@@ -84,7 +84,8 @@ def _seq_major(node):
     """onnxruntime has no layout 1: the same op in layout 0 between Transposes."""
     seq_first = f"{node.output[0]}_x"
     x_t = helper.make_node("Transpose", [node.input[0]], [seq_first], perm=[1, 0, 2])
-    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute if a.name != "layout"}
+    attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute
+             if a.name != "layout"}
     inner = [f"{name}_t" for name in node.output]
     core = helper.make_node(node.op_type, [seq_first, *node.input[1:]], inner, **attrs)
     back = [helper.make_node("Transpose", [inner[0]], [node.output[0]], perm=[2, 0, 1, 3])]
@@ -132,7 +133,8 @@ def test_gru_reverse_and_bidirectional_with_sequence_lens(tmp_path, before_reset
                            linear_before_reset=before_reset,
                            activations=["Sigmoid", "Affine"], activation_alpha=[0.5],
                            activation_beta=[0.1])
-    inputs = [_info("X", [T, B, I]), *_weight_infos(2, 3), _info("lens", [B], TensorProto.INT32),
+    inputs = [_info("X", [T, B, I]), *_weight_infos(2, 3),
+              _info("lens", [B], TensorProto.INT32),
               _info("h0", [2, B, H]), _info("W1", [1, 3 * H, I]), _info("R1", [1, 3 * H, H]),
               _info("B1", [1, 6 * H])]
     outputs = [_info("Y", [T, 2, B, H]), _info("Y_h", [2, B, H]),

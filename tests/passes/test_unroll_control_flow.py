@@ -72,8 +72,8 @@ def test_loop_with_constant_trip_count_carried_value_and_scan_output():
              helper.make_node("Constant", [], ["one"], value=helper.make_tensor(
                  "o", INT64, [1], [1])),
              helper.make_node("Loop", ["M", "", "v0"], ["v", "scans"], body=body)]
-    model = make_model(nodes, [io("v0", [1]), io("x", [6])], [io("v", [1]), io("scans", [4, 1])],
-                       opset=17)
+    model = make_model(nodes, [io("v0", [1]), io("x", [6])],
+                       [io("v", [1]), io("scans", [4, 1])], opset=17)
     feeds = {"v0": rand(1), "x": rand(6, seed=3)}
     result = apply(UnrollControlFlowPass(), model, feeds, runner="ort")
     assert result.modified and "Loop" not in ops(model)
@@ -97,7 +97,8 @@ def test_dynamic_trip_count_and_early_exit_are_refused_with_reasons():
                   [io("i", [], INT64), io("c_in", [], BOOL), io("v_in", [1])],
                   [io("c_out", [], BOOL), io("v_out", [1])])
     stop.initializer.append(helper.make_tensor("three", INT64, [], [3]))
-    count = helper.make_node("Constant", [], ["M"], value=helper.make_tensor("m", INT64, [], [9]))
+    count = helper.make_node("Constant", [], ["M"],
+                             value=helper.make_tensor("m", INT64, [], [9]))
     early = make_model([count, helper.make_node("Loop", ["M", "", "v0"], ["v"], body=stop)],
                        [io("v0", [1])], [io("v", [1])], opset=17)
     unroll = UnrollControlFlowPass()
