@@ -10,7 +10,7 @@ setup:  ## create the virtual environment and install paddlec with its test extr
 	$(BIN)/pip install -q -e '.[test]'
 
 test:  ## the default test run (slow suites excluded)
-	$(BIN)/python -m pytest -q -m "not slow" tests
+	$(BIN)/python -m pytest -q -m "not slow" --durations=15 tests
 
 test-slow:
 	$(BIN)/python -m pytest -q -m slow tests

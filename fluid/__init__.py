@@ -12,19 +12,49 @@ gradients and updates); the Executor runs them with numpy kernels (see ``executo
 
 from __future__ import annotations
 
-from . import core, initializer, io, layers, optimizer
-from .backward import append_backward, gradients
-from .data_feeder import DataFeeder
-from .executor import CPUPlace, CUDAPlace, Executor, Scope, global_scope, scope_guard
-from .framework import (
-    Program,
-    Variable,
-    default_main_program,
-    default_startup_program,
-    program_guard,
-    unique_name,
-)
-from .param_attr import ParamAttr
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .framework import Variable
+
+# Names resolve on first use (PEP 562), so that ``paddlec.fluid.core`` (the legacy predictor
+# names a serving process imports) does not pull in the graph-building API and its onnx /
+# onnx_ir / passes imports.
+_SUBMODULES = ("core", "initializer", "io", "layers", "optimizer")
+_NAMES = {
+    "append_backward": "backward",
+    "gradients": "backward",
+    "DataFeeder": "data_feeder",
+    "CPUPlace": "executor",
+    "CUDAPlace": "executor",
+    "Executor": "executor",
+    "Scope": "executor",
+    "global_scope": "executor",
+    "scope_guard": "executor",
+    "Program": "framework",
+    "Variable": "framework",
+    "default_main_program": "framework",
+    "default_startup_program": "framework",
+    "program_guard": "framework",
+    "unique_name": "framework",
+    "ParamAttr": "param_attr",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _NAMES:
+        value = getattr(importlib.import_module(f".{_NAMES[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
 
 __all__ = [
     "core",
@@ -54,4 +84,6 @@ __all__ = [
 
 def data(name: str, shape, dtype="float32", lod_level: int = 0) -> Variable:
     """A feed of the default main program; ``None`` / -1 dims are symbolic (dim 0 is ``N``)."""
+    from .framework import default_main_program
+
     return default_main_program().add_data(name, list(shape), dtype)

@@ -42,6 +42,8 @@ def test_light_resnet50_for_sm80_sm90(cuda_toolkit, stub_cache, tmp_path):
     assert "SASS sm_80, sm_90; PTX compute_90" in proc.stdout
 
 
+# A full-size Paddle ResNet-18 CUDA build (~1 min); light ResNet-50 covers the default run.
+@pytest.mark.slow
 def test_paddle_resnet18_for_sm80_sm90(cuda_toolkit, stub_cache, tmp_path):
     pytest.importorskip("paddlec.compiler.frontends.paddle")
     paddle = pytest.importorskip("paddle")

@@ -63,6 +63,9 @@ def test_light_resnet50_for_tensorrt(cuda_toolkit, stub_cache, tmp_path):
                       "ops": section["regions"][0]["ops"]}))
 
 
+# A full-size Paddle MobileNetV2 TensorRT build (~1 min); scripts/gpu_check_models.py
+# builds and runs it on a GPU host.
+@pytest.mark.slow
 def test_paddle_mobilenet_v2_for_tensorrt(cuda_toolkit, stub_cache, tmp_path):
     pytest.importorskip("paddlec.compiler.frontends.paddle")
     paddle = pytest.importorskip("paddle")

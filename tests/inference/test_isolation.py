@@ -77,11 +77,6 @@ def test_legacy_names_keep_tvm_on_its_runtime_library(example_artifact, mlp_dir,
     assert _loaded(report["modules"], forbidden) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="paddlec/fluid/__init__.py imports the whole fluid API "
-    "(onnx, onnx_ir, paddlec.passes) before fluid.core; needs a lazy __init__",
-)
 def test_legacy_names_import_no_ir_code(example_artifact, mlp_dir, tmp_path):
     report = _report("legacy", example_artifact, mlp_dir, tmp_path)
     assert _loaded(report["modules"], ("paddlec.passes", "onnx", "onnx_ir")) == []
