@@ -21,7 +21,7 @@ from paddlec.runtime import load
 
 F = TensorProto.FLOAT
 RTOL, ATOL = 1e-4, 1e-5
-T, B, I, H = 4, 3, 5, 6  # steps, batch, input size, hidden size
+T, B, I, H = 3, 3, 4, 5  # steps, batch, input size, hidden size
 
 
 def _info(name, shape, dtype=F):
@@ -67,7 +67,7 @@ def _weight_infos(dirs, gates, with_peephole=False):
 def test_lstm_bidirectional_sequence_lens_peepholes_initial_states(tmp_path):
     rng = np.random.default_rng(0)
     feed = {"X": rng.standard_normal((T, B, I)).astype(np.float32),
-            "lens": np.array([4, 1, 2], np.int32),
+            "lens": np.array([3, 1, 2], np.int32),
             "h0": rng.standard_normal((2, B, H)).astype(np.float32),
             "c0": rng.standard_normal((2, B, H)).astype(np.float32),
             **_weights(rng, 2, 4, with_peephole=True)}
@@ -116,11 +116,11 @@ def test_lstm_input_forget_clip_layout1_and_rnn_activations(tmp_path):
     _compare(tmp_path, _model([lstm, rnn], inputs, outputs), feed, reference)
 
 
-@pytest.mark.parametrize("before_reset", [0, 1])
+@pytest.mark.parametrize("before_reset", [pytest.param(0, marks=pytest.mark.slow), 1])
 def test_gru_reverse_and_bidirectional_with_sequence_lens(tmp_path, before_reset):
     rng = np.random.default_rng(2 + before_reset)
     feed = {"X": rng.standard_normal((T, B, I)).astype(np.float32),
-            "lens": np.array([2, 4, 3], np.int32),
+            "lens": np.array([2, 3, 1], np.int32),
             "h0": rng.standard_normal((2, B, H)).astype(np.float32),
             **_weights(rng, 2, 3)}
     single = _weights(rng, 1, 3)
