@@ -132,3 +132,13 @@ def test_expand_functions_inlines_the_schema_body():
     assert not ExpandFunctionsPass(lambda *_: False)(untouched).modified
     assert isinstance(untouched, ir.Model)
     np.testing.assert_equal(ops(untouched), ["CausalConvWithState"])
+
+
+def test_scan_over_a_dynamic_length_is_refused():
+    scan = helper.make_node("Scan", ["s0", "x"], ["s", "ys"], body=_sum_body(),
+                            num_scan_inputs=1)
+    model = make_model([scan], [io("s0", [2]), io("x", ["n", 2]), io("w", [2])],
+                       [io("s", [2]), io("ys", ["n", 2])])
+    unroll = UnrollControlFlowPass()
+    assert not unroll(model).modified and "Scan" in ops(model)
+    assert "scanned length of 'x' is not static" in next(iter(unroll.refusals.values()))
