@@ -249,18 +249,19 @@ def _constant(array: np.ndarray, nodes: list[ir.Node]) -> ir.Value:
 
 def _gather(value: ir.Value, index: int, axis: int, nodes: list[ir.Node],
             opset: int) -> ir.Value:
-    """``value[..., index, ...]`` along ``axis``, the axis removed (what a Scan body sees):
-    Slice + Squeeze in the operand forms of ``opset`` (TVM lowers Gather through a ``take``
-    that warns about out-of-bounds indices on every instance)."""
-    if opset >= 10:
+    """``value[..., index, ...]`` along ``axis``, the axis removed (what a Scan body sees).
+
+    From opset 13 on as Slice + Squeeze (TVM lowers Gather through a ``take`` that warns
+    about out-of-bounds indices on every instance); before, as Gather (TVM's converters of
+    the attribute forms of Slice and Squeeze fail).
+    """
+    if opset >= 13:
         bounds = [_constant(np.array([i], np.int64), nodes) for i in (index, index + 1, axis)]
         picked = _add(nodes, "Slice", [value, *bounds])
-    else:
-        picked = _add(nodes, "Slice", [value], starts=[index], ends=[index + 1], axes=[axis])
-    if opset >= 13:
         out = _add(nodes, "Squeeze", [picked, _constant(np.array([axis], np.int64), nodes)])
     else:
-        out = _add(nodes, "Squeeze", [picked], axes=[axis])
+        out = _add(nodes, "Gather", [value, _constant(np.array(index, np.int64), nodes)],
+                   axis=axis)
     out.type = value.type
     if value.shape is not None:
         out.shape = ir.Shape([d for i, d in enumerate(value.shape) if i != axis])

@@ -41,7 +41,8 @@ def _compiled(tmp_path, model, feed, **options):
     return path, load(tmp_path / "art").run(feed)
 
 
-def test_scan_with_reverse_direction_and_outer_value_at_O0(tmp_path):
+@pytest.mark.parametrize("opset", [9, 16])  # steps picked by Gather / by Slice + Squeeze
+def test_scan_with_reverse_direction_and_outer_value_at_O0(tmp_path, opset):
     body = helper.make_graph(
         [helper.make_node("Add", ["s_in", "x_t"], ["s_out"]),
          helper.make_node("Mul", ["s_out", "w"], ["y_t"])], "body",
@@ -49,7 +50,7 @@ def test_scan_with_reverse_direction_and_outer_value_at_O0(tmp_path):
     scan = helper.make_node("Scan", ["s0", "x"], ["s", "ys"], body=body, num_scan_inputs=1,
                             scan_input_directions=[1], scan_output_axes=[1])
     model = _model([scan], [_info("s0", [3]), _info("x", [5, 3]), _info("w", [3])],
-                   [_info("s", [3]), _info("ys", [3, 5])], opset=16)
+                   [_info("s", [3]), _info("ys", [3, 5])], opset=opset)
     rng = np.random.default_rng(0)
     feed = {"s0": rng.standard_normal(3).astype(np.float32),
             "x": rng.standard_normal((5, 3)).astype(np.float32),
