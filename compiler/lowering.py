@@ -116,8 +116,9 @@ def _output_types(func) -> list:
 def lower_to_relax(model: ir.Model) -> LoweredModule:
     """Convert the IR to Relax; raise :class:`UnsupportedModelError` listing every unknown op."""
     from .converters import ConverterError, import_onnx
-
+    from .empty_constants import drop_empty_concat_operands
     from .prepare import prepare_for_lowering
+    from .storage_lowering import lower_storage
 
     missing = _unsupported_ops(model, prepare_for_lowering(model))
     if missing:
@@ -125,6 +126,8 @@ def lower_to_relax(model: ir.Model) -> LoweredModule:
         reasons = "; ".join(f"{op}: {reason}" for op, (_, reason) in sorted(missing.items()))
         raise UnsupportedModelError(f"unsupported operators: {listing} [{reasons}]")
     proto = ir.to_proto(model)  # input shapes and dtypes travel in the proto's value infos
+    storage = lower_storage(proto)  # float8 / 4-bit / 2-bit tensors as uint8 bit patterns
+    proto = storage.proto
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
@@ -133,16 +136,14 @@ def lower_to_relax(model: ir.Model) -> LoweredModule:
         raise UnsupportedModelError(f"cannot lower: {exc}") from exc
     except Exception as exc:  # TVM's converters raise anything from ValueError to TVMError
         raise UnsupportedModelError(f"TVM's ONNX importer failed: {_first_line(exc)}") from exc
-    from .empty_constants import drop_empty_concat_operands
-
     mod = drop_empty_concat_operands(mod)
     func = mod["main"]
-    inputs = [_spec_from_type(param.name, param.ty) for param in func.params]
+    inputs = [storage.spec(_spec_from_type(param.name, param.ty)) for param in func.params]
     names = [value.name for value in model.graph.outputs]
     types = _output_types(func)
     if len(types) != len(names):
         raise CompileError(f"the Relax module returns {len(types)} values for {len(names)} outputs")
-    outputs = [_spec_from_type(name, ty) for name, ty in zip(names, types)]
+    outputs = [storage.spec(_spec_from_type(name, ty)) for name, ty in zip(names, types)]
     return LoweredModule(mod, inputs, outputs)
 
 

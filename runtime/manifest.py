@@ -33,18 +33,27 @@ Dim = int | str  # a static size, or the name of a symbolic dimension
 
 @dataclass(frozen=True)
 class TensorSpec:
-    """Name, dtype (numpy spelling) and shape of a model input or output."""
+    """Name, dtype (numpy spelling) and shape of a model input or output.
+
+    ``storage`` is set for float8 / float4 / 4-bit / 2-bit tensors: ``dtype`` is then the
+    ``ml_dtypes`` name (``float8_e4m3fn``, ``int4``...) the user sees, and the compiled
+    code exchanges the same bytes as ``storage`` (uint8, one bit pattern per element).
+    """
 
     name: str
     dtype: str
     shape: tuple[Dim, ...]
+    storage: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
+        data = {"name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
+        if self.storage is not None:
+            data["storage"] = self.storage
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "TensorSpec":
-        return cls(data["name"], data["dtype"], tuple(data["shape"]))
+        return cls(data["name"], data["dtype"], tuple(data["shape"]), data.get("storage"))
 
     def __str__(self) -> str:
         dims = "x".join(str(d) for d in self.shape) or "scalar"

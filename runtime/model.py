@@ -183,8 +183,10 @@ class Model:
         """Validate a feed against the manifest; return the arrays in input order."""
         arrays = self._arrays_in_order(feed)
         bound: dict[str, tuple[int, str]] = {}
-        for spec, array in zip(self.inputs, arrays):
-            if array.dtype != np.dtype(spec.dtype):
+        for index, (spec, array) in enumerate(zip(self.inputs, arrays)):
+            if spec.storage is not None:  # float8 / 4-bit...: the same bytes as uint8
+                arrays[index] = _storage_view(spec, array)
+            elif array.dtype != np.dtype(spec.dtype):
                 raise InputMismatchError(
                     f"input {spec.name!r}: expected dtype {spec.dtype}, got {array.dtype}"
                 )
@@ -194,7 +196,8 @@ class Model:
     def run(self, feed: Feed) -> dict[str, np.ndarray]:
         """Run the model; returns a dict output name → numpy array."""
         outputs = self.run_device(self.check_feed(feed))
-        return {name: value.numpy() for name, value in zip(self.output_names, outputs)}
+        return {spec.name: _logical_view(spec, value.numpy())
+                for spec, value in zip(self.outputs, outputs)}
 
     def run_device(self, arrays: Sequence[Any]) -> list[Any]:
         """Run on already-checked inputs (numpy arrays or TVM/DLPack tensors on this device);
@@ -228,6 +231,11 @@ class Model:
         tensors = [self._dlpack_tensor(tvm, value) for value in values]
         bound: dict[str, tuple[int, str]] = {}
         for spec, tensor in zip(self.inputs, tensors):
+            if spec.storage is not None:
+                raise InputMismatchError(
+                    f"input {spec.name!r} is {spec.dtype}, which run_dlpack does not take; "
+                    "feed it as a numpy array of that ml_dtypes dtype with run()"
+                )
             if str(tensor.dtype) != spec.dtype:
                 raise InputMismatchError(
                     f"input {spec.name!r}: expected dtype {spec.dtype}, got {tensor.dtype}"
@@ -289,6 +297,33 @@ class Model:
         ins = ", ".join(str(spec) for spec in self.inputs)
         outs = ", ".join(str(spec) for spec in self.outputs)
         return f"Model({str(self.path)!r}, device={self._device}, inputs=[{ins}], outputs=[{outs}])"
+
+
+def _ml_dtype(spec: TensorSpec) -> np.dtype:
+    """The numpy dtype of a low-precision spec (``ml_dtypes`` registers them with numpy)."""
+    try:
+        import ml_dtypes  # noqa: F401  (imported only for models that use these types)
+    except ImportError:
+        raise ArtifactError(
+            f"{spec.name!r} is {spec.dtype}: exchanging it needs the ml_dtypes package "
+            "(pip install ml_dtypes)"
+        ) from None
+    return np.dtype(spec.dtype)
+
+
+def _storage_view(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
+    """A feed of ``spec``'s ml_dtypes dtype, viewed (no copy) as its uint8 storage."""
+    if array.dtype != _ml_dtype(spec):
+        raise InputMismatchError(
+            f"input {spec.name!r}: expected dtype {spec.dtype} (a numpy array of "
+            f"ml_dtypes.{spec.dtype}), got {array.dtype}"
+        )
+    return np.require(array, requirements="C").view(spec.storage)
+
+
+def _logical_view(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
+    """An output as the user sees it: low-precision storage viewed as its ml_dtypes dtype."""
+    return array if spec.storage is None else array.view(_ml_dtype(spec))
 
 
 def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tuple[int, str]]) -> None:

@@ -10,7 +10,16 @@ __all__ = ["random_array"]
 def random_array(rng: np.random.Generator, dims: list, dtype: np.dtype) -> np.ndarray:
     """An array of ``dims`` (symbolic dims become 1): normal floats, 0/1 bools, ints in [0, 10)."""
     shape = [d if isinstance(d, int) else 1 for d in dims]
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError:  # float8 / int4...: numpy knows these names once ml_dtypes is imported
+        import ml_dtypes  # noqa: F401
+
+        dtype = np.dtype(dtype)
+    if dtype.kind == "V":  # an ml_dtypes type: float8 / float4 normal, 2-bit-safe ints
+        if dtype.name.startswith("float"):
+            return rng.standard_normal(shape).astype(dtype)
+        return rng.integers(0, 2, shape).astype(dtype)
     if dtype.kind == "f":
         return rng.standard_normal(shape).astype(dtype)
     if dtype.kind == "b":

@@ -21,6 +21,7 @@ from . import (  # noqa: E402,F401  isort: skip
     attention, causal_conv, elementwise, loss, normalization, quantize, recurrent, reduce,
     resize, tensor,
 )
+from . import low_precision  # noqa: E402,F401  isort: skip
 
 __all__ = [
     "ConverterError",
