@@ -18,7 +18,8 @@ from .registry import (
 
 # Importing a family module registers its converters.
 from . import (  # noqa: E402,F401  isort: skip
-    attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
+    attention, causal_conv, elementwise, loss, normalization, quantize, recurrent, reduce,
+    resize, tensor,
 )
 from . import low_precision  # noqa: E402,F401  isort: skip
 from . import (  # noqa: E402,F401  isort: skip
