@@ -144,3 +144,20 @@ def test_bench_plot_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch):
     result = CliRunner().invoke(cli, _tiny_bench_args(tmp_path) + ["--plot", str(plot)])
     assert result.exit_code == 2
     assert "matplotlib" in result.output and not plot.exists()
+
+
+def test_tune_without_its_packages_is_a_typed_error(monkeypatch, tmp_path):
+    """A fresh install without the ``tune`` extra gets a clear exit-2 error naming the extra,
+    not a ModuleNotFoundError from inside MetaSchedule."""
+    import importlib.util
+
+    from paddlec.compiler.cpu import tune
+    from paddlec.errors import MissingDependencyError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "xgboost" else real(name, *a))
+    with pytest.raises(MissingDependencyError, match=r"xgboost.*paddlec\[tune\]") as info:
+        tune.tune_model(tmp_path / "missing.onnx", tmp_path / "records")
+    assert info.value.exit_code == 2
+    assert not (tmp_path / "records").exists()
