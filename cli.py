@@ -302,6 +302,8 @@ def inspect_command(path: Path, as_json: bool, model_file: str | None,
             _print_tensorrt(manifest["tensorrt"])
         if manifest.get("passes"):
             _print_pass_stats(manifest.get("opt_level"), manifest["passes"])
+        if manifest.get("cpu"):
+            _print_cpu(manifest["cpu"])
         return
     from .compiler.inspect import describe_model
 
@@ -332,6 +334,19 @@ def _print_cuda(path: Path, manifest: dict) -> None:
     rules = cuda.get("schedule", {}).get("kernels")
     if rules:
         click.echo("  dlight schedules: " + ", ".join(f"{k} {v}" for k, v in rules.items()))
+
+
+def _print_cpu(section: dict) -> None:
+    """The oneDNN call sites and, with records, each measured TVM-vs-library decision."""
+    calls = section.get("library_calls") or {}
+    click.echo("cpu: library calls " + (", ".join(f"{k} {v}" for k, v in calls.items())
+                                        or "none") + (f"; records {section['records']}"
+                                                      if section.get("records") else ""))
+    for choice in section.get("choices", []):
+        ins = " ".join("x".join(map(str, shape)) for shape in choice["workload"]["inputs"])
+        out = "x".join(map(str, choice["workload"]["output"]))
+        click.echo(f"  {choice['kind']} {ins} -> {out}: tuned TVM {choice['tvm_ms']:.3f} ms, "
+                   f"library {choice['library_ms']:.3f} ms -> picked {choice['picked']}")
 
 
 def _print_tensorrt(section: dict) -> None:
@@ -405,11 +420,17 @@ def _int_list(text: str) -> list[int]:
 @click.option("--paddle-model", type=click.Path(path_type=Path), default=None,
               help="Paddle model folder for --vs paddle (default: the suite's Paddle twin).")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON.")
+@click.option("--plot", type=click.Path(path_type=Path), default=None, metavar="FILE.png",
+              help="Also save the table as a bar chart (needs matplotlib).")
 def bench_command(model: Path, batch: str, threads: str, peers: str, runs: int, warmup: int,
                   target: str, records: Path | None, source: Path | None,
-                  paddle_model: Path | None, as_json: bool) -> None:
+                  paddle_model: Path | None, as_json: bool, plot: Path | None) -> None:
     """Time MODEL (an .onnx file or an artifact) next to onnxruntime / Paddle Inference."""
+    from .bench.plot import require_matplotlib, save_plot
     from .bench.runner import bench, format_table, rows_to_json
+
+    if plot is not None:
+        require_matplotlib()  # fail before minutes of timing, not after
 
     peer_list = [] if peers.strip() == "none" else [p.strip() for p in peers.split(",") if p]
     rows = bench(model, batches=_int_list(batch), threads=_int_list(threads), peers=peer_list,
@@ -417,6 +438,8 @@ def bench_command(model: Path, batch: str, threads: str, peers: str, runs: int, 
                  records=str(records) if records else None, source=source,
                  paddle_model=paddle_model)
     click.echo(rows_to_json(rows) if as_json else format_table(rows))
+    if plot is not None:
+        click.echo(f"plot: {save_plot(rows, plot)}", err=as_json)
 
 
 @cli.command("tune")

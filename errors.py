@@ -19,6 +19,7 @@ __all__ = [
     "TensorRTUnavailableError",
     "PruneError",
     "PassVerificationError",
+    "MissingDependencyError",
 ]
 
 
@@ -95,3 +96,10 @@ class PassVerificationError(PaddlecError):
     """``--verify-passes``: a pass changed the outputs beyond tolerance (a paddlec bug)."""
 
     exit_code = 1
+
+
+class MissingDependencyError(PaddlecError):
+    """A feature needs an optional Python package that is not installed (the message names
+    the pip extra that brings it)."""
+
+    exit_code = 2

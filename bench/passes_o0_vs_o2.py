@@ -1,42 +1,94 @@
 """Compile time and run latency of the ONNX light models at -O0 vs -O2 (llvm, default build).
 
-    .venv/bin/python bench/passes_o0_vs_o2.py [--runs 5] [--levels 0 2] [--random-weights]
+    .venv/bin/python bench/passes_o0_vs_o2.py [--rounds 40] [--warmup 5] [--levels 0 2]
+                                              [--copies 2] [--random-weights] [--seed 0]
                                               [MODEL ...]
 
 MODEL is a light model name (resnet50, squeezenet, ...); all nine by default. Each model is
-compiled once per level with ``paddlec.compiler.compile_model`` (target ``llvm``), loaded with
-``paddlec.runtime`` and run once (warm-up, and the output compared with the model's expected
-output for onnx's backend-test input arange(n)/n); then the two levels run ``--runs`` times,
-interleaved, and the table shows the best and the median latency. Prints a Markdown table;
-timings are of this machine, at this moment (a shared machine: compare the "min" column).
+compiled once per level with ``paddlec.compiler.compile_model`` (target ``llvm``), checked
+against the model's expected output (onnx's backend-test input arange(n)/n), and each artifact
+is loaded ``--copies`` times (default 2; each copy from its own folder, so that it is its own
+library with its own weights and kernel caches) into this one process, in the order A B B A.
+After ``--warmup`` runs of each instance they run ``--rounds`` rounds of one run per instance,
+the order rotating every round, so that load from other processes and frequency drift hit
+both levels alike.
+
+Per model the table shows the median latency of each level, the speedup (per round, the mean
+time of the -O<low> copies over the mean time of the -O<high> copies; the median over rounds;
+> 1 means the higher level is faster) with a 95 % bootstrap confidence interval (rounds
+resampled with replacement, pairs kept together; numpy only), the compile time of each level
+and the number of oneDNN library calls in each artifact (tests/passes/test_o2_fast_path.py
+checks that -O2 also fuses at least as many bias / residual / activation tails into them).
+
+The A/A column is the control: the two copies of the -O<low> artifact against each other.
+Identical code, so whatever it shows is the harness (on a shared machine, placement of each
+instance's weights and contention from other processes moved the memory-bound models,
+AlexNet / ZFNet / VGG, by up to ~30 % between identical copies). A speedup whose CI does not
+clear the A/A spread is no evidence either way.
 
 ``--random-weights`` benchmarks the models with random weights instead (``light_weights.py``):
-the shipped ones fill every weight with 0.02 through ConstantOfShape, which TVM at -O0 can
-fold into its kernels, something no trained model allows. The error column then compares
-with onnxruntime on the unoptimized randomized model (relative to the largest |output|).
+the shipped ones fill every weight with 0.02 through ConstantOfShape. The error column then
+compares with onnxruntime on the unoptimized randomized model (relative to the largest
+|output|).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
-import statistics
 import tempfile
+import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import onnx
 
-os.environ.setdefault("TVM_NUM_THREADS", "2")
+__all__ = ["MODELS", "interleaved_times", "paired_speedup"]
 
 LIGHT_DIR = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
 MODELS = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50",
           "shufflenet", "squeezenet", "vgg19", "zfnet512"]
 
 
+def paired_speedup(slow: np.ndarray, fast: np.ndarray, resamples: int = 4000,
+                   seed: int = 0) -> tuple[float, float, float]:
+    """(median of slow[i] / fast[i], 2.5 % and 97.5 % bootstrap percentiles of that median).
+
+    ``slow[i]`` and ``fast[i]`` were measured in the same round, so their ratio cancels what
+    drifted between rounds; resampling whole rounds keeps that pairing in the interval.
+    """
+    ratios = np.asarray(slow, dtype=np.float64) / np.asarray(fast, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, ratios.size, size=(resamples, ratios.size))
+    medians = np.median(ratios[picks], axis=1)
+    low, high = np.percentile(medians, [2.5, 97.5])
+    return float(np.median(ratios)), float(low), float(high)
+
+
+def interleaved_times(runners: list[Callable[[], object]], rounds: int,
+                      warmup: int) -> np.ndarray:
+    """Seconds of ``rounds`` calls of each runner, shape ``(len(runners), rounds)``: one call
+    of each per round, the order rotating every round (AB BA ..., ABC BCA CAB ...), after
+    ``warmup`` calls of each."""
+    for _ in range(warmup):
+        for run in runners:
+            run()
+    count = len(runners)
+    times = np.zeros((count, rounds))
+    for index in range(rounds):
+        for step in range(count):
+            which = (index + step) % count
+            start = time.perf_counter()
+            runners[which]()
+            times[which, index] = time.perf_counter() - start
+    return times
+
+
 def build(name: str, level: int, workdir: Path, random_weights: bool) -> dict:
-    """Compile ``name`` at ``level``; load it; return the model, its input and the timings."""
+    """Compile ``name`` at ``level``; load it; return the model, its input and facts."""
     from paddlec import runtime
     from paddlec.compiler import compile_model
 
@@ -44,7 +96,9 @@ def build(name: str, level: int, workdir: Path, random_weights: bool) -> dict:
     if random_weights:
         from light_weights import randomize
 
-        source = randomize(source, workdir / f"{name}_random.onnx")
+        source = workdir / f"{name}_random.onnx"
+        if not source.exists():
+            randomize(LIGHT_DIR / f"light_{name}.onnx", source)
     out = workdir / f"{name}_O{level}"
     start = time.perf_counter()
     manifest = compile_model(source, out, target="llvm", opt_level=level)
@@ -56,7 +110,7 @@ def build(name: str, level: int, workdir: Path, random_weights: bool) -> dict:
     else:
         count = int(np.prod(spec.shape))
         x = (np.arange(count).reshape(spec.shape) / count).astype(np.float32)
-    (got,) = model.run([x]).values()  # also the warm-up run
+    (got,) = model.run([x]).values()
     if random_weights:
         (want,) = _ort(source, x)
     else:
@@ -66,9 +120,21 @@ def build(name: str, level: int, workdir: Path, random_weights: bool) -> dict:
     if random_weights:
         error /= max(1.0, float(np.abs(want).max()))
     passes = manifest["passes"]
-    return {"model": model, "x": x, "compile_s": compile_s, "times": [], "error": error,
+    calls = manifest.get("cpu", {}).get("library_calls", {})
+    return {"path": out, "model": model, "x": x, "compile_s": compile_s, "error": error,
+            "calls": sum(calls.values()), "call_kinds": calls,
             "nodes": ((passes[0]["nodes_before"], passes[-1]["nodes_after"]) if passes
                       else None)}
+
+
+def load_copy(entry: dict, index: int):
+    """Another instance of ``entry``'s artifact, from a copied folder: dlopen would hand back
+    the already loaded library for the same path."""
+    from paddlec import runtime
+
+    folder = entry["path"].with_name(f"{entry['path'].name}_copy{index}")
+    shutil.copytree(entry["path"], folder)
+    return runtime.load(folder)
 
 
 def _ort(path: Path, x: np.ndarray) -> list:
@@ -78,35 +144,65 @@ def _ort(path: Path, x: np.ndarray) -> list:
     return session.run(None, {session.get_inputs()[0].name: x})
 
 
+def _warm_up_compiler() -> None:
+    """Pay the one-off costs (importing TVM, building the cached oneDNN kernel object) before
+    the first timed compile, so that it does not count against whichever level goes first."""
+    import paddlec.compiler  # noqa: F401 - imports TVM's compiler before paddlec.runtime
+    from paddlec.compiler.cpu.native import dnnl_kernels
+
+    dnnl_kernels()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="*", default=MODELS)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--levels", type=int, nargs=2, default=[0, 2])
     parser.add_argument("--random-weights", action="store_true")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    parser.add_argument("--copies", type=int, default=2,
+                        help="instances of each artifact (2 or more gives the A/A control)")
     args = parser.parse_args()
+    os.environ.setdefault("TVM_NUM_THREADS", "2")  # before TVM is imported
     low, high = args.levels
-    print(f"| model | nodes | compile -O{low} (s) | compile -O{high} (s) | "
-          f"run -O{low} min / median (ms) | run -O{high} min / median (ms) | "
-          f"speedup (min) | max err -O{low} | max err -O{high} |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"{args.copies} instance(s) per level; {args.rounds} interleaved rounds after "
+          f"{args.warmup} warm-up runs; "
+          f"TVM_NUM_THREADS={os.environ['TVM_NUM_THREADS']}; "
+          f"speedup = t(-O{low}) / t(-O{high}) per round, median, bootstrap 95 % CI\n")
+    print(f"| model | nodes (-O{high} passes) | -O{low} median (ms) | -O{high} median (ms) | "
+          f"speedup | 95 % CI | A/A control (-O{low} copies) | compile -O{low} (s) | "
+          f"compile -O{high} (s) | library calls -O{low} / -O{high} | "
+          f"max err -O{low} / -O{high} |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    _warm_up_compiler()
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.models:
             a = build(name, low, Path(tmp), args.random_weights)
             b = build(name, high, Path(tmp), args.random_weights)
-            for _ in range(args.runs):  # interleaved, so load from other processes hits both
-                for entry in (a, b):
-                    start = time.perf_counter()
-                    entry["model"].run([entry["x"]])
-                    entry["times"].append((time.perf_counter() - start) * 1000)
+            models_a, models_b = [a["model"]], [b["model"]]
+            for index in range(1, args.copies):  # load order A B B A (A B B A A B ...)
+                first, second = (models_b, models_a) if index % 2 else (models_a, models_b)
+                entry_first, entry_second = (b, a) if index % 2 else (a, b)
+                first.append(load_copy(entry_first, index))
+                second.append(load_copy(entry_second, index))
+            runners = [functools.partial(m.run, [a["x"]]) for m in models_a] + [
+                functools.partial(m.run, [b["x"]]) for m in models_b]
+            times = interleaved_times(runners, args.rounds, args.warmup)
+            times_a, times_b = times[:args.copies], times[args.copies:]
+            ratio, ci_low, ci_high = paired_speedup(times_a.mean(axis=0), times_b.mean(axis=0),
+                                                    seed=args.seed)
+            control = "–"
+            if args.copies > 1:
+                aa, aa_low, aa_high = paired_speedup(times_a[0], times_a[1], seed=args.seed)
+                control = f"{aa:.3f} [{aa_low:.3f}, {aa_high:.3f}]"
             nodes = b["nodes"] or a["nodes"]
-            print(f"| {name} | {nodes[0]} -> {nodes[1]} | {a['compile_s']:.1f} | "
-                  f"{b['compile_s']:.1f} | {min(a['times']):.0f} / "
-                  f"{statistics.median(a['times']):.0f} | {min(b['times']):.0f} / "
-                  f"{statistics.median(b['times']):.0f} | "
-                  f"{min(a['times']) / min(b['times']):.2f}x | {a['error']:.1e} | "
-                  f"{b['error']:.1e} |", flush=True)
-            del a, b
+            print(f"| {name} | {nodes[0]} → {nodes[1]} | {np.median(times_a) * 1e3:.1f} | "
+                  f"{np.median(times_b) * 1e3:.1f} | {ratio:.3f} | "
+                  f"[{ci_low:.3f}, {ci_high:.3f}] | {control} | {a['compile_s']:.1f} | "
+                  f"{b['compile_s']:.1f} | {a['calls']} / {b['calls']} | "
+                  f"{a['error']:.1e} / {b['error']:.1e} |", flush=True)
+            del a, b, models_a, models_b, runners
 
 
 if __name__ == "__main__":

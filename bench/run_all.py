@@ -44,7 +44,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--target", default="llvm -mcpu=native")
     parser.add_argument("--records", default=None)
     parser.add_argument("--out", default="bench/out")
+    parser.add_argument("--plot", default=None, metavar="FILE.png",
+                        help="also save the table as a bar chart (needs matplotlib)")
     args = parser.parse_args(argv)
+    if args.plot:
+        from .plot import require_matplotlib
+
+        require_matplotlib()
 
     from ..compiler import compile_model
 
@@ -83,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         f"```\n{table}\n```\n\n{compile_lines}\n")
     print(table)
     print(compile_lines)
+    if args.plot:
+        from .plot import save_plot
+
+        print(f"plot: {save_plot(rows, args.plot)}")
     return 0
 
 

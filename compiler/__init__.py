@@ -31,6 +31,9 @@ class CompileOptions:
     disabled_passes: tuple[str, ...] = ()
     fast_path: bool = True  # llvm: hand conv/matmul/pool to oneDNN (compiler/cpu)
     records: str | None = None  # llvm: MetaSchedule records from `paddlec tune`
+    # llvm with records: per workload "auto" (time tuned TVM vs oneDNN, keep the faster),
+    # "library" or "tvm" (force one, for checks); see compiler/cpu/choose.py
+    kernel_choice: str = "auto"
     # input name -> value: the input becomes a constant (artifact specialized to that value)
     const_inputs: dict[str, object] = field(default_factory=dict)
     model_file: str | None = None   # Paddle: program file inside (or instead of) the model dir

@@ -39,7 +39,8 @@ def build_library(mod, target: ResolvedTarget, out_file: Path, options=None) -> 
         try:
             return build_cpu(mod, target, out_file,
                              fast_path=getattr(options, "fast_path", True),
-                             records=getattr(options, "records", None))
+                             records=getattr(options, "records", None),
+                             kernel_choice=getattr(options, "kernel_choice", "auto"))
         except (RuntimeError, ValueError, TypeError, tvm.error.InternalError) as exc:
             raise CompileError(
                 f"TVM build for {target.given!r} failed: {_last_line(exc)}"

@@ -29,12 +29,16 @@ class LoweredModule:
     outputs: list[TensorSpec]
 
 
-def _unsupported_ops(model: ir.Model) -> dict[str, tuple[int, str]]:
+def _unsupported_ops(model: ir.Model,
+                     refused: dict | None = None) -> dict[str, tuple[int, str]]:
     """Every op that neither paddlec's converters nor TVM's lower: name → (count, reason).
 
     Consistent with what the importer does: a paddlec converter registered at or below the
     model's opset for the op's domain, else TVM's converter map (default domain only).
+    ``refused`` gives node-specific reasons (a Scan/Loop that ``prepare_for_lowering`` could
+    not unroll).
     """
+    refused = refused or {}
     from tvm.relax.frontend.onnx.onnx_frontend import _get_convert_map
 
     from .converters import find_converter, unsupported_reason
@@ -50,7 +54,7 @@ def _unsupported_ops(model: ir.Model) -> dict[str, tuple[int, str]]:
             continue
         if find_converter(domain, node.op_type, opset) is not None:
             continue
-        reason = unsupported_reason(domain, node.op_type)
+        reason = refused.get(node) or unsupported_reason(domain, node.op_type)
         if reason is None and domain == "" and node.op_type in known:
             continue
         name = f"{domain}::{node.op_type}" if domain else node.op_type
@@ -112,9 +116,11 @@ def _output_types(func) -> list:
 def lower_to_relax(model: ir.Model) -> LoweredModule:
     """Convert the IR to Relax; raise :class:`UnsupportedModelError` listing every unknown op."""
     from .converters import ConverterError, import_onnx
+    from .empty_constants import drop_empty_concat_operands
+    from .prepare import prepare_for_lowering
     from .storage_lowering import lower_storage
 
-    missing = _unsupported_ops(model)
+    missing = _unsupported_ops(model, prepare_for_lowering(model))
     if missing:
         listing = ", ".join(f"{op} ({count})" for op, (count, _) in sorted(missing.items()))
         reasons = "; ".join(f"{op}: {reason}" for op, (_, reason) in sorted(missing.items()))
@@ -130,6 +136,7 @@ def lower_to_relax(model: ir.Model) -> LoweredModule:
         raise UnsupportedModelError(f"cannot lower: {exc}") from exc
     except Exception as exc:  # TVM's converters raise anything from ValueError to TVMError
         raise UnsupportedModelError(f"TVM's ONNX importer failed: {_first_line(exc)}") from exc
+    mod = drop_empty_concat_operands(mod)
     func = mod["main"]
     inputs = [storage.spec(_spec_from_type(param.name, param.ty)) for param in func.params]
     names = [value.name for value in model.graph.outputs]

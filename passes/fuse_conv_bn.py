@@ -8,7 +8,8 @@ import onnx_ir as ir
 from ._rewrite import (Match, RewriteRule, add_initializer, attr_float, attr_int, const_array,
                        is_onnx_op, replace_node, sole_consumer)
 
-__all__ = ["FuseConvBatchNormPass", "batchnorm_affine", "check_batchnorm"]
+__all__ = ["FuseConvBatchNormPass", "batchnorm_affine", "batchnorm_scale_shift",
+           "check_batchnorm"]
 
 
 def check_batchnorm(bn: ir.Node) -> str | None:
@@ -25,11 +26,23 @@ def check_batchnorm(bn: ir.Node) -> str | None:
     return None
 
 
-def batchnorm_affine(bn: ir.Node) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel ``(scale, shift)`` with ``BN(x) = x * scale + shift``, in float64."""
-    gamma, beta, mean, var = (const_array(v).astype(np.float64) for v in bn.inputs[1:5])
-    scale = gamma / np.sqrt(var + attr_float(bn, "epsilon", 1e-5))
+def batchnorm_scale_shift(gamma: np.ndarray, beta: np.ndarray, mean: np.ndarray,
+                          var: np.ndarray, epsilon: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel ``(scale, shift)`` with ``BN(x) = x * scale + shift``, in float64.
+
+    The one place the inference-BN algebra lives: the passes here and the TensorRT
+    partitioner's Relax-level rewrite (``compiler/tensorrt/bn_to_affine.py``) both use it.
+    """
+    gamma, beta, mean, var = (np.asarray(a, dtype=np.float64)
+                              for a in (gamma, beta, mean, var))
+    scale = gamma / np.sqrt(var + float(epsilon))
     return scale, beta - mean * scale
+
+
+def batchnorm_affine(bn: ir.Node) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`batchnorm_scale_shift` of a BatchNormalization node with constant parameters."""
+    return batchnorm_scale_shift(*(const_array(v) for v in bn.inputs[1:5]),
+                                 attr_float(bn, "epsilon", 1e-5))
 
 
 class FuseConvBatchNormPass(RewriteRule):

@@ -36,6 +36,7 @@ from .fuse_conv_mul import FuseConvMulPass
 from .fuse_conv_transpose_bn import FuseConvTransposeBatchNormPass
 from .fuse_matmul_add import FuseMatMulAddPass
 from .reshape_elimination import ReshapeEliminationPass
+from .sum_to_add import SumToAddPass
 from .transpose_elimination import TransposeEliminationPass
 from .verify import Verifier, VerifyConfig
 
@@ -101,6 +102,8 @@ PASSES: list[PassSpec] = [
              "two nodes with the same op, attributes and inputs → one (onnx_ir)"),
     PassSpec("deduplicate_initializers", 1, common.DeduplicateInitializersPass,
              "initializers with identical contents → one (onnx_ir)"),
+    PassSpec("sum_to_add", 2, SumToAddPass,
+             "Sum(a, b, ...) → Add(Add(a, b), ...), which the CPU fast path fuses"),
     PassSpec("fuse_conv_bn", 2, FuseConvBatchNormPass,
              "BN(Conv(x, W, B)) → Conv(x, W*s, (B-m)*s+b)"),
     PassSpec("fuse_conv_transpose_bn", 2, FuseConvTransposeBatchNormPass,

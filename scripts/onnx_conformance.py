@@ -61,6 +61,9 @@ CONST_OPERANDS: dict[str, tuple[int, ...]] = {
     "QuantizeLinear": (1, 2), "DequantizeLinear": (1, 2),
     "QLinearMatMul": (1, 2, 4, 5, 6, 7), "QLinearConv": (1, 2, 4, 5, 6, 7),
     "MatMulInteger": (2, 3), "ConvInteger": (2, 3),
+    # Loop's trip count and initial condition fix the number of iterations, i.e. the length
+    # of its scan outputs (a shape); paddlec unrolls loops whose count is static
+    "Loop": (0, 1),
 }
 
 

@@ -18,12 +18,14 @@ from .registry import (
 
 # Importing a family module registers its converters.
 from . import (  # noqa: E402,F401  isort: skip
-    attention, elementwise, loss, normalization, quantize, reduce, resize, tensor,
+    attention, causal_conv, elementwise, loss, normalization, quantize, recurrent, reduce,
+    resize, tensor,
 )
 from . import low_precision  # noqa: E402,F401  isort: skip
 from . import (  # noqa: E402,F401  isort: skip
-    activation, bitcast, conv_transpose, detection, generators, index_ops, linalg, padding,
-    pooling, scan_ops, signal, slicing, sorting, spatial, split, vector_norm,
+    activation, bitcast, conv_transpose, deform_conv, detection, flex_attention, generators,
+    half_precision, index_ops, linalg, onnx_ml, padding, pooling, quantized_conv, scan_ops,
+    signal, slicing, sorting, spatial, split, tfidf, training_ops, vector_norm,
 )
 
 __all__ = [

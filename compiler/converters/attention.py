@@ -18,14 +18,17 @@ import math
 
 import numpy as np
 from onnx import helper
-from tvm import relax
+from tvm import relax, te, tirx
 
 from ._common import dtype_of, static_shape
+from .reduce import exact_max
 from .registry import ConverterError, converter
 
-__all__ = ["attention", "rotary_embedding"]
+__all__ = ["attention", "matmul_like_numpy", "rotary_embedding", "rounder",
+           "row_sum_like_numpy"]
 
 _op = relax.op
+_HALF = ("float16", "bfloat16")
 
 
 def _scalar(value: float, dtype: str):
@@ -99,30 +102,30 @@ def attention(bb, inputs, attrs, ctx):
     if q_heads != kv_heads and q_heads % kv_heads == 0:
         k = _op.repeat(k, q_heads // kv_heads, axis=1)
         v = _op.repeat(v, q_heads // kv_heads, axis=1)
-    scores = _op.matmul(_op.multiply(q, root),
-                        _op.permute_dims(_op.multiply(k, root), [0, 1, 3, 2]))
+    rnd = rounder(bb, dtype)
+    scores = matmul_like_numpy(rnd(_op.multiply(q, root)),
+                     _op.permute_dims(rnd(_op.multiply(k, root)), [0, 1, 3, 2]), dtype, rnd)
     softcap = float(attrs.get("softcap", 0.0))
     if softcap > 0:
-        scores = _op.multiply(_op.tanh(_op.divide(scores, _scalar(softcap, dtype))),
-                              _scalar(softcap, dtype))
+        capped = rnd(_op.tanh(rnd(_op.divide(scores, _scalar(softcap, dtype)))))
+        scores = rnd(_op.multiply(capped, _scalar(softcap, dtype)))
     mode = int(attrs.get("qk_matmul_output_mode", 0))
-    with_bias = scores if bias is None else _op.add(scores, bias)
+    with_bias = scores if bias is None else rnd(_op.add(scores, bias))
     qk_output = with_bias if mode == 2 else scores
     precision = attrs.get("softmax_precision")
     soft_dtype = dtype
     if precision is not None:
         soft_dtype = str(helper.tensor_dtype_to_np_dtype(int(precision)))
         soft_dtype = "bfloat16" if "bfloat16" in soft_dtype else soft_dtype
-        with_bias = _op.astype(with_bias, soft_dtype)
-    probs = _safe_softmax(with_bias, soft_dtype)
+        with_bias = rounder(bb, soft_dtype)(_op.astype(with_bias, soft_dtype))
+    probs = _safe_softmax(with_bias, soft_dtype, kv_len, rounder(bb, soft_dtype))
     if bias is not None:
-        row_masked = _op.equal(_op.max(bias, axis=-1, keepdims=True),
-                               _scalar(-math.inf, dtype))
+        row_masked = _op.equal(exact_max(bias, [-1], True, dtype), _scalar(-math.inf, dtype))
         probs = _op.where(row_masked, _scalar(0.0, soft_dtype), probs)
     if mode == 3:
         qk_output = probs
-    qk_output = _op.astype(qk_output, dtype)
-    y = _op.matmul(_op.astype(probs, dtype), v)
+    qk_output = rnd(_op.astype(qk_output, dtype))
+    y = matmul_like_numpy(rnd(_op.astype(probs, dtype)), v, dtype, rnd)
     if rank == 3:
         y = bb.normalize(_op.permute_dims(y, [0, 2, 1, 3]))
         heads, v_size = static_shape(y)[2:]
@@ -130,14 +133,60 @@ def attention(bb, inputs, attrs, ctx):
     return relax.Tuple([y, present_key, present_value, qk_output])
 
 
-def _safe_softmax(x, dtype: str):
+def _round_bfloat16(x: te.Tensor) -> te.Tensor:
+    """Round to bfloat16 with integer arithmetic (to nearest, ties to even), on the float32
+    value that TVM computes a fused bfloat16 expression in."""
+    one, half, shift = (tirx.const(v, "uint32") for v in (1, 0x7FFF, 16))
+
+    def element(*index):
+        bits = tirx.reinterpret("uint32", x(*index).astype("float32"))
+        bits = (bits + half + ((bits >> shift) & one)) >> shift
+        return tirx.reinterpret("bfloat16", bits.astype("uint16"))
+
+    return te.compute(x.shape, element, name="round_bfloat16")
+
+
+def rounder(bb, dtype: str):
+    """``x -> x`` rounded to ``dtype`` after every step, as the reference's numpy does.
+
+    TVM computes a fused chain of bfloat16 ops in float32 and rounds only when it stores the
+    result (a cast to float32 and back is folded away), so every bfloat16 intermediate that
+    numpy rounds is rounded here explicitly. float16 ops round by themselves (LLVM's half)."""
+    if dtype != "bfloat16":
+        return lambda x: x
+    return lambda x: bb.emit_te(_round_bfloat16, bb.emit(x))
+
+
+def matmul_like_numpy(a, b, dtype: str, rnd):
+    """``a @ b`` as numpy computes it: float16 / bfloat16 products summed in float32 and
+    rounded once (TOPI would round every partial sum to the half type)."""
+    if dtype in _HALF:
+        return rnd(_op.astype(_op.matmul(a, b, out_dtype="float32"), dtype))
+    return _op.matmul(a, b)
+
+
+def row_sum_like_numpy(x, dtype: str, length: int, rnd):
+    """Sum over the last axis in numpy's order and precision: float16 rows accumulate in
+    float32 (numpy's half loops do), bfloat16 rows add element after element, rounding each
+    partial sum to bfloat16 (ml_dtypes' add ufunc)."""
+    if dtype == "bfloat16":
+        total = _strided(x, 0, 1)
+        for j in range(1, length):
+            total = rnd(_op.add(total, _strided(x, j, j + 1)))
+        return total
+    if dtype == "float16":
+        return _op.astype(_op.sum(_op.astype(x, "float32"), axis=-1, keepdims=True), dtype)
+    return _op.sum(x, axis=-1, keepdims=True)
+
+
+def _safe_softmax(x, dtype: str, length: int, rnd):
     """Softmax over the last axis where an all ``-inf`` row gives zeros, not NaN."""
-    peak = _op.max(x, axis=-1, keepdims=True)
+    peak = exact_max(x, [-1], True, dtype)
     peak = _op.where(_op.equal(peak, _scalar(-math.inf, dtype)), _scalar(0.0, dtype), peak)
-    exps = _op.exp(_op.subtract(x, peak))
-    total = _op.sum(exps, axis=-1, keepdims=True)
+    exps = rnd(_op.exp(rnd(_op.subtract(x, peak))))
+    total = row_sum_like_numpy(exps, dtype, length, rnd)
     total = _op.where(_op.equal(total, _scalar(0.0, dtype)), _scalar(1.0, dtype), total)
-    return _op.divide(exps, total)
+    return rnd(_op.divide(exps, total))
 
 
 def _attention_bias(bb, attrs, mask, past_key, nonpad, dtype, batch, q_len, kv_len):

@@ -103,6 +103,22 @@ class PaddlecImporter(ONNXGraphImporter):
                                      self.bb.emit(relax.op.shape_to_tensor(value)))
         return originals
 
+    def _inline_graph(self, graph, inputs: list) -> list:
+        """Convert the nodes of a graph attribute into the current function, its inputs bound
+        to ``inputs``; returns its outputs. Names the subgraph defines do not leak out."""
+        outer, domain = dict(self._nodes), self._domain
+        try:
+            for info, value in zip(graph.input, inputs):
+                self._nodes[info.name] = value
+            for tensor in graph.initializer:
+                self._nodes[tensor.name] = relax.const(self._parse_array(tensor))
+            self._construct_nodes(graph)
+            return [self._nodes[info.name] for info in graph.output]
+        finally:
+            self._nodes.clear()
+            self._nodes.update(outer)
+            self._domain = domain
+
     def _opset_of(self, domain: str) -> int:
         return self._opsets.get(domain, self.opset if domain == "" else 1)
 
@@ -112,7 +128,8 @@ class PaddlecImporter(ONNXGraphImporter):
             return super()._convert_operator(op_name, inputs, attrs, opset)
         custom = attrs.pop("tvm_custom", {})
         ctx = ConverterContext(self._opset_of(self._domain), custom.get("name", ""),
-                               custom.get("num_outputs", 1), [self._nodes, self._params])
+                               custom.get("num_outputs", 1), [self._nodes, self._params],
+                               self._inline_graph)
         try:
             result = fn(self.bb, list(inputs), attrs, ctx)
         except ConverterError as exc:

@@ -4,7 +4,10 @@ TVM 0.27 rejects axes given as an input ("Only constant axes currently supported
 when the input is a constant; these converters read a constant axes input, honour
 ``noop_with_empty_axes``, and give the identity element for reductions over empty axes
 (``ReduceMax`` of nothing is ``-inf``, as the spec says, where a plain loop would give the
-dtype's lowest finite value).
+dtype's lowest finite value). For the same reason TOPI's max / min of a float row that holds
+only ``-inf`` (``+inf``) gives the lowest (highest) finite value, since its reducer starts
+from it: ``exact_max`` / ``exact_min`` give the infinity there (masked attention rows test
+``ReduceMax(bias) == -inf``).
 """
 
 from __future__ import annotations
@@ -15,9 +18,28 @@ from tvm import relax
 from ._common import dtype_of, ndim, normalize_axes, require_const, static_shape
 from .registry import converter
 
-__all__ = ["REDUCE_OPS"]
+__all__ = ["REDUCE_OPS", "exact_max", "exact_min"]
 
 _op = relax.op
+
+
+def _exact_extreme(reduce, x, axes, keep, dtype: str, infinity: float):
+    result = reduce(x, axes, keep)
+    if not dtype.startswith(("float", "bfloat")):
+        return result
+    is_infinity = _op.astype(_op.equal(x, relax.const(infinity, dtype)), "uint8")
+    only_infinity = _op.astype(_op.min(is_infinity, axes, keep), "bool")
+    return _op.where(only_infinity, relax.const(infinity, dtype), result)
+
+
+def exact_max(x, axes, keep: bool, dtype: str):
+    """``max(x, axes)``: ``-inf`` where all are ``-inf`` (not the lowest finite value)."""
+    return _exact_extreme(_op.max, x, axes, keep, dtype, -np.inf)
+
+
+def exact_min(x, axes, keep: bool, dtype: str):
+    """``min(x, axes)``: ``+inf`` where all are ``+inf`` (not the highest finite value)."""
+    return _exact_extreme(_op.min, x, axes, keep, dtype, np.inf)
 
 
 def _sum(x, axes, keep):
@@ -36,8 +58,8 @@ def _log_sum_exp(x, axes, keep):
 _REDUCTIONS = {
     "ReduceSum": (_sum, 0.0, False),
     "ReduceMean": (lambda x, a, k: _op.mean(x, a, k), np.nan, False),
-    "ReduceMax": (lambda x, a, k: _op.max(x, a, k), -np.inf, False),
-    "ReduceMin": (lambda x, a, k: _op.min(x, a, k), np.inf, False),
+    "ReduceMax": (_op.max, -np.inf, False),
+    "ReduceMin": (_op.min, np.inf, False),
     "ReduceProd": (lambda x, a, k: _op.prod(x, a, k), 1.0, False),
     "ReduceL1": (lambda x, a, k: _op.sum(_op.abs(x), a, k), 0.0, False),
     "ReduceL2": (lambda x, a, k: _op.sqrt(_op.sum(_op.multiply(x, x), a, k)), 0.0, True),
@@ -92,6 +114,9 @@ def _make(name: str):
             return _op.astype(emit(_op.astype(x, "uint8"), axes, keep), "bool")
         if in_float and not dtype.startswith("float"):
             return _op.astype(emit(_op.astype(x, "float32"), axes, keep), dtype)
+        if name in ("ReduceMax", "ReduceMin"):
+            exact = exact_max if name == "ReduceMax" else exact_min
+            return exact(x, axes, keep, dtype)
         return emit(x, axes, keep)
 
     convert.__name__ = f"convert_{name}"

@@ -39,12 +39,15 @@ class ConverterError(Exception):
 @dataclass
 class ConverterContext:
     """What a converter may need beyond its inputs: the opset, and the importer's table of
-    values so that ``constant(value)`` can read constants."""
+    values so that ``constant(value)`` can read constants. ``inline_graph(graph, inputs)``
+    converts a graph attribute (``score_mod``...) in place with its inputs bound to
+    ``inputs`` and returns its outputs (None outside the importer)."""
 
     opset: int
     node_name: str
     num_outputs: int
     params: list = field(default_factory=list)
+    inline_graph: Callable[..., list] | None = None
 
 
 def _domain(domain: str) -> str:

@@ -7,6 +7,7 @@ importer writes it):
     y = act(matmul(x, W) + b [+ r])     →  y = dnnl_dense(x, W, b, r)       (W constant, 2-D)
     y = matmul(a, b) [* c]              →  y = dnnl_batch_matmul(a, b)      (rank ≥ 3, same batch)
     y = max_pool2d / avg_pool2d(x)      →  y = to_nchw(dnnl_pool2d(to_nhwc(x)))
+    y = mean(x, axis=[2, 3], keepdims)  →  y = to_nchw(dnnl_pool2d(to_nhwc(x)))  (global average)
     y = softmax(x, axis=-1)             →  y = dnnl_softmax(x)
     y = layer_norm(x, γ, β, axes=[-1])  →  y = dnnl_layer_norm(x, γ, β)     (γ, β constant)
 
@@ -16,7 +17,9 @@ exporters write it), ``c`` a scalar constant, ``b`` a constant bias, ``r`` a ten
 other user, so nothing is computed twice. oneDNN runs convolutions fastest on NHWC data, so the
 rewrite wraps each kernel in layout transposes; :func:`cancel_transposes` then removes every
 ``to_nchw`` → ``to_nhwc`` pair between two kernels, which leaves transposes only where the graph
-enters or leaves a run of NHWC kernels.
+enters or leaves a run of NHWC kernels; :func:`reorder_layouts` hands those that are left
+to oneDNN's reorder (``dnnl_reorder``), which is several times faster than TVM's transpose
+on 3-channel image inputs.
 """
 
 from __future__ import annotations
@@ -29,9 +32,9 @@ from collections.abc import Callable
 import numpy as np
 import tvm
 import tvm_ffi
-from tvm import relax
+from tvm import relax, tirx
 
-__all__ = ["KERNELS", "OffloadStats", "cancel_transposes", "offload_to_dnnl"]
+__all__ = ["KERNELS", "OffloadStats", "cancel_transposes", "offload_to_dnnl", "reorder_layouts"]
 
 KERNELS = {
     "conv2d": "paddlec_dnnl_conv2d",
@@ -40,6 +43,7 @@ KERNELS = {
     "pool2d": "paddlec_dnnl_pool2d",
     "softmax": "paddlec_dnnl_softmax",
     "layer_norm": "paddlec_dnnl_layer_norm",
+    "reorder": "paddlec_dnnl_reorder",
 }
 TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
 
@@ -84,9 +88,10 @@ def _same_shape(a, b) -> bool:
 class _BlockRewriter:
     """Walks one dataflow block; collects, per tail binding, the bindings that replace it."""
 
-    def __init__(self, block, stats: OffloadStats) -> None:
+    def __init__(self, block, stats: OffloadStats, decide: Callable | None = None) -> None:
         self.bindings = list(block.bindings)
         self.stats = stats
+        self.decide = decide
         self.users: dict = collections.defaultdict(list)
         for index, binding in enumerate(self.bindings):
             for var in relax.analysis.free_vars(binding.value):
@@ -226,6 +231,16 @@ class _BlockRewriter:
             return index, None
         return user, other
 
+    def keep_in_tvm(self, kind: str, consumed: list[int], tail: int, call, layout: dict,
+                    output_axes: list[int] | None = None) -> bool:
+        """Ask ``decide`` (the kernel chooser, with tuning records) whether a tuned TVM
+        kernel should run this call site instead of the library."""
+        if self.decide is None:
+            return False
+        original = [self.bindings[i] for i in sorted(set(consumed))]
+        return not self.decide(kind, original, self.bindings[tail].var, call, layout,
+                               output_axes)
+
     def emit(self, first: int, tail: int, consumed: list[int], new_bindings: list) -> None:
         for index in consumed:
             if index != tail:
@@ -268,6 +283,11 @@ class _BlockRewriter:
         kernel = relax.call_dps_packed(
             KERNELS["conv2d"], [x, weight, bias if bias is not None else weight, r,
                                 relax.ShapeExpr([int(p) for p in params])], nhwc)
+        layout = {x: (data, TO_NHWC)}
+        if residual is not None:
+            layout[r] = (residual, TO_NHWC)
+        if self.keep_in_tvm("conv2d", consumed, tail, kernel, layout, TO_NCHW):
+            return
         y, binding = self.fresh(kernel, "conv")
         out.append(binding)
         out.append(relax.VarBinding(self.bindings[tail].var,
@@ -299,6 +319,32 @@ class _BlockRewriter:
         self.emit(index, index, [index], out)
         self.stats["pool2d"] += 1
 
+    def global_mean(self, index: int) -> None:
+        """``mean(x, axis=[2, 3], keepdims=True)`` of NCHW data (GlobalAveragePool) as an
+        average pool over the whole image, so it reads the NHWC output of the conv before it
+        instead of a transposed copy."""
+        call = self.bindings[index].value
+        data = call.args[0]
+        if not _is_f32(data, 4) or not bool(call.attrs.keepdims) or call.attrs.axis is None:
+            return
+        if sorted(int(a) % 4 for a in call.attrs.axis) != [2, 3]:
+            return
+        height, width = data.ty.shape.values[2:]
+        if not isinstance(height, tirx.IntImm) or not isinstance(width, tirx.IntImm):
+            return
+        params = [1, int(height), int(width), 1, 1, 0, 0, 0, 0, 1, 1]
+        out: list = []
+        x = self.transpose(data, TO_NHWC, out, "x")
+        shape = self.bindings[index].var.ty.shape.values
+        nhwc = relax.TensorType([shape[i] for i in TO_NHWC], "float32")
+        y, binding = self.fresh(relax.call_dps_packed(
+            KERNELS["pool2d"], [x, relax.ShapeExpr(params)], nhwc), "pool")
+        out.append(binding)
+        out.append(relax.VarBinding(self.bindings[index].var,
+                                    relax.op.permute_dims(y, TO_NCHW)))
+        self.emit(index, index, [index], out)
+        self.stats["pool2d"] += 1
+
     def matmul(self, index: int) -> None:
         call = self.bindings[index].value
         lhs, rhs = call.args
@@ -316,6 +362,12 @@ class _BlockRewriter:
                     residual if residual is not None else rhs,
                     relax.ShapeExpr([bias is not None, residual is not None, *act])]
             value = relax.call_dps_packed(KERNELS["dense"], args, self.bindings[tail].var.ty)
+            same = list(range(lhs.ty.ndim))
+            layout = {lhs: (lhs, same)}
+            if residual is not None:
+                layout[residual] = (residual, same)
+            if self.keep_in_tvm("dense", consumed, tail, value, layout):
+                return
             self.emit(index, tail, consumed, [relax.VarBinding(self.bindings[tail].var, value)])
             self.stats["dense"] += 1
         elif (not isinstance(rhs, tvm.ir.GenericConst) and _is_f32(rhs) and lhs.ty.ndim >= 3
@@ -368,6 +420,7 @@ class _BlockRewriter:
             "relax.nn.conv2d": self.conv2d, "relax.matmul": self.matmul,
             "relax.nn.max_pool2d": self.pool2d, "relax.nn.avg_pool2d": self.pool2d,
             "relax.nn.softmax": self.softmax, "relax.nn.layer_norm": self.layer_norm,
+            "relax.mean": self.global_mean,
         }
         for index, binding in enumerate(self.bindings):
             handler = handlers.get(_op_name(binding.value) or "")
@@ -396,12 +449,16 @@ def _map_dataflow_blocks(mod, rewrite: Callable) -> object:
     return updated
 
 
-def offload_to_dnnl(mod) -> tuple[object, OffloadStats]:
+def offload_to_dnnl(mod, decide: Callable | None = None) -> tuple[object, OffloadStats]:
     """Rewrite ``mod`` (an NCHW Relax module with constants bound) to call the oneDNN kernels;
-    returns the new module and how many call sites of each kind it created."""
+    returns the new module and how many call sites of each kind it created. ``decide``
+    (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM."""
     stats: OffloadStats = collections.Counter()
-    mod = _map_dataflow_blocks(mod, lambda block: _BlockRewriter(block, stats).run())
-    return cancel_transposes(mod), stats
+    mod = _map_dataflow_blocks(mod, lambda block: _BlockRewriter(block, stats, decide).run())
+    mod = cancel_transposes(mod)
+    if stats:
+        mod = reorder_layouts(mod, stats)
+    return mod, stats
 
 
 def cancel_transposes(mod):
@@ -426,3 +483,25 @@ def cancel_transposes(mod):
 
     mod = _map_dataflow_blocks(mod, rewrite)
     return relax.transform.DeadCodeElimination()(relax.transform.CanonicalizeBindings()(mod))
+
+
+def reorder_layouts(mod, stats: OffloadStats):
+    """``permute_dims(x, [0,2,3,1])`` / ``[0,3,1,2]`` of a 4-D float32 tensor → the
+    equivalent ``dnnl_reorder`` call (a pure layout change, bit-exact)."""
+    def rewrite(block):
+        result = []
+        for binding in block.bindings:
+            value = binding.value
+            if (_op_name(value) == "relax.permute_dims" and value.attrs.axes is not None
+                    and _is_f32(value.args[0], 4) and _is_f32(binding.var, 4)):
+                axes = [int(a) for a in value.attrs.axes]
+                if axes in (TO_NHWC, TO_NCHW):
+                    direction = relax.ShapeExpr([0 if axes == TO_NHWC else 1])
+                    value = relax.call_dps_packed(KERNELS["reorder"],
+                                                  [value.args[0], direction], binding.var.ty)
+                    binding = relax.VarBinding(binding.var, value)
+                    stats["reorder"] += 1
+            result.append(binding)
+        return relax.DataflowBlock(result)
+
+    return _map_dataflow_blocks(mod, rewrite)

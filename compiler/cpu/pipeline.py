@@ -25,9 +25,11 @@ log = logging.getLogger("paddlec.compiler.cpu")
 
 
 def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = True,
-              records: str | Path | None = None) -> dict:
+              records: str | Path | None = None, kernel_choice: str = "auto") -> dict:
     """Build ``mod`` for a CPU target into ``out_file``; returns the manifest fields this path
-    adds (``native_libraries``, ``cpu``)."""
+    adds (``native_libraries``, ``cpu``). With ``records`` on the fast path, each conv /
+    dense workload the records cover is timed both ways and runs where it is faster
+    (``kernel_choice``: "auto", or "library" / "tvm" to force one; see ``choose.py``)."""
     from ..determinism import SortShapeFuncStores
     from .fold_bn import fold_batch_norm
     from .offload import offload_to_dnnl
@@ -36,24 +38,33 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     tvm_target = target.to_tvm()
     mod = relax.transform.FoldConstant()(fold_batch_norm(mod))
     stats: dict = {}
+    chooser = None
+    kernels = None
     if fast_path:
-        mod, counts = offload_to_dnnl(mod)
+        if records is not None and kernel_choice != "library":
+            from .choose import KernelChooser
+
+            kernels = _native_kernels()
+            chooser = KernelChooser(mod, tvm_target, records, kernels, mode=kernel_choice)
+        mod, counts = offload_to_dnnl(mod, chooser)
         stats = dict(sorted(counts.items()))
-    kernels = _native_kernels() if stats else None
+    if stats and kernels is None:
+        kernels = _native_kernels()
     pipeline = _pipeline(tvm_target, schedule_cpu_kernels(tvm_target, records),
                          SortShapeFuncStores)
     with tvm_target:
         executable = relax.build(mod, target=tvm_target, relax_pipeline=pipeline)
-    if kernels is None:
+    if not stats:
         executable.export_library(str(out_file))
     else:
         executable.export_library(str(out_file), addons=[str(kernels.object_file)],
                                   options=list(kernels.link_options))
     log.info("cpu fast path: %s", stats or "off")
     return {
-        "native_libraries": list(kernels.libraries) if kernels else [],
+        "native_libraries": list(kernels.libraries) if stats else [],
         "cpu": {"fast_path": bool(stats), "library_calls": stats,
-                "records": str(records) if records else None},
+                "records": str(records) if records else None,
+                **({"choices": chooser.choices} if chooser is not None else {})},
     }
 
 

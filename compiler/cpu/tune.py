@@ -13,11 +13,12 @@ Records apply only to static shapes: symbolic dimensions are fixed to 1 for tuni
 
 from __future__ import annotations
 
+import importlib.util
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ...errors import CompileError
+from ...errors import CompileError, MissingDependencyError
 
 __all__ = ["prepare_for_tuning", "tune_model"]
 
@@ -53,6 +54,19 @@ def _static_shapes(model_path: Path, given: dict) -> dict:
     return shapes
 
 
+# MetaSchedule's local builder/runner pickle their jobs (cloudpickle, psutil) and its default
+# cost model is XGBoost: none of them is a dependency of apache-tvm.
+TUNING_PACKAGES = ("cloudpickle", "psutil", "xgboost")
+
+
+def _require_tuning_packages() -> None:
+    missing = [name for name in TUNING_PACKAGES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise MissingDependencyError(
+            f"paddlec tune needs {', '.join(missing)} (MetaSchedule's builder, runner and "
+            "cost model); install them with: pip install 'paddlec[tune]'")
+
+
 def tune_model(model: str | Path, records: str | Path, target: str = "llvm -mcpu=native",
                trials: int = 256, input_shapes: dict | None = None, fast_path: bool = True,
                progress: Callable[[str], None] | None = None) -> dict:
@@ -64,6 +78,7 @@ def tune_model(model: str | Path, records: str | Path, target: str = "llvm -mcpu
     from ..lowering import lower_to_relax
     from ..target import parse_target
 
+    _require_tuning_packages()
     say = progress or (lambda _text: None)
     resolved = parse_target(target, None)
     if resolved.to_tvm().kind.name != "llvm":

@@ -5,6 +5,12 @@ bias-free ``conv2d``. Any other inference BN (after a conv with bias, after an a
 becomes a multiply and an add — both in TensorRT's pattern table, so the BN no longer cuts
 a region; TensorRT fuses them into a scale layer. Statistics must be constants
 (inference, ``training=False``).
+
+The ONNX-level pass ``passes/batchnorm_to_affine.py`` does the same rewrite before lowering
+(at -O2 no BN reaches this point), but the partitioner also takes modules that were never
+optimized (-O0, ``--disable-pass``, direct API use) and must see only the BNs that TVM's
+conv fold left; so this stays a Relax rewrite and shares the algebra,
+``passes.fuse_conv_bn.batchnorm_scale_shift``.
 """
 
 from __future__ import annotations
@@ -13,9 +19,10 @@ __all__ = ["batch_norm_to_affine"]
 
 
 def batch_norm_to_affine(mod):
-    import numpy as np
     from tvm import relax
     from tvm.relax.dpl import TupleGetItemPattern, is_const, is_op, rewrite_call, wildcard
+
+    from ...passes.fuse_conv_bn import batchnorm_scale_shift
 
     x, gamma, beta, mean, var = wildcard(), is_const(), is_const(), is_const(), is_const()
     bn = is_op("relax.nn.batch_norm")(x, gamma, beta, mean, var)
@@ -26,12 +33,11 @@ def batch_norm_to_affine(mod):
         data = matches[x]
         if bool(getattr(call.attrs, "training", False)) or data.ty.shape is None:
             return expr
-        values = {name: matches[p].value.numpy().astype(np.float64)
-                  for name, p in (("g", gamma), ("b", beta), ("m", mean), ("v", var))}
+        scale, shift = batchnorm_scale_shift(
+            *(matches[p].value.numpy() for p in (gamma, beta, mean, var)),
+            float(call.attrs.epsilon))
         rank = len(data.ty.shape.values)
         axis = int(call.attrs.axis) % rank
-        scale = values["g"] / np.sqrt(values["v"] + float(call.attrs.epsilon))
-        shift = values["b"] - values["m"] * scale
         shape = [1] * rank
         shape[axis] = -1
         dtype = str(data.ty.dtype)

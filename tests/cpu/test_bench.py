@@ -35,18 +35,19 @@ def _check_against_ort(tmp_path, model, shape, expected_calls: set[str]) -> dict
 def test_small_bert_from_the_suite_generator_matches_onnxruntime(tmp_path):
     model = make_bert(layers=2, hidden=64, heads=4, ffn=128, seq=16)
     _check_against_ort(tmp_path, model, (2, 16, 64),
-                       {"dense", "batch_matmul", "softmax", "layer_norm"})
+                       {"dense", "batch_matmul", "softmax", "layer_norm", "reorder"})
 
 
 def test_small_mobilenet_from_the_suite_generator_matches_onnxruntime(tmp_path):
     model = make_mobilenet_v2(classes=10, image=32, width=0.25)
-    _check_against_ort(tmp_path, model, (2, 3, 32, 32), {"conv2d", "dense"})
+    _check_against_ort(tmp_path, model, (2, 3, 32, 32),
+                       {"conv2d", "dense", "pool2d", "reorder"})
 
 
 @pytest.mark.slow
 def test_small_resnet50_from_the_suite_generator_matches_onnxruntime(tmp_path):
     _check_against_ort(tmp_path, make_resnet(50, classes=10, image=64), (2, 3, 64, 64),
-                       {"conv2d", "dense", "pool2d"})
+                       {"conv2d", "dense", "pool2d", "reorder"})
 
 
 def test_bench_command_reports_rows_for_every_engine(tmp_path):
@@ -118,3 +119,45 @@ def test_tune_then_compile_with_records(tmp_path):
     x = np.random.default_rng(1).standard_normal((4, 16)).astype(np.float32)
     ours = rt.load(tmp_path / "art").run({"x": x})["y"]
     assert _rel_err(ours, ort_run(path, {"x": x})["y"]) < 1e-4
+
+
+def _tiny_bench_args(tmp_path) -> list[str]:
+    path = save_model(tmp_path, make_bert(layers=1, hidden=32, heads=2, ffn=64, seq=8))
+    return ["bench", str(path), "--batch", "1", "--threads", "1", "--runs", "2", "--warmup",
+            "1", "--target", "llvm"]
+
+
+def test_bench_plot_writes_a_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    plot = tmp_path / "plots" / "bench.png"
+    result = CliRunner().invoke(cli, _tiny_bench_args(tmp_path) + ["--plot", str(plot)],
+                                catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and plot.stat().st_size > 1000
+
+
+def test_bench_plot_without_matplotlib_is_a_clear_error(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib -> ImportError
+    plot = tmp_path / "bench.png"
+    result = CliRunner().invoke(cli, _tiny_bench_args(tmp_path) + ["--plot", str(plot)])
+    assert result.exit_code == 2
+    assert "matplotlib" in result.output and not plot.exists()
+
+
+def test_tune_without_its_packages_is_a_typed_error(monkeypatch, tmp_path):
+    """A fresh install without the ``tune`` extra gets a clear exit-2 error naming the extra,
+    not a ModuleNotFoundError from inside MetaSchedule."""
+    import importlib.util
+
+    from paddlec.compiler.cpu import tune
+    from paddlec.errors import MissingDependencyError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "xgboost" else real(name, *a))
+    with pytest.raises(MissingDependencyError, match=r"xgboost.*paddlec\[tune\]") as info:
+        tune.tune_model(tmp_path / "missing.onnx", tmp_path / "records")
+    assert info.value.exit_code == 2
+    assert not (tmp_path / "records").exists()
