@@ -12,19 +12,25 @@ is as fast as an FFT and reuses the matmul fast path):
 * ``y = STFT(signal, frame_step, window?, frame_length?)``: frames gathered with constant
   indices, weighted by the window, then the DFT along the frame (``onesided`` by default).
 
-Refused: ``dft_length``, ``axis``, ``frame_step`` and ``frame_length`` that are not
-constants (they set the output shape), and a signal whose length along the axis is symbolic.
+* ``y = HannWindow / HammingWindow / BlackmanWindow(size, periodic, output_datatype)``:
+  the spec's formulas for a constant ``size`` (the window is a constant then; these ops have
+  no TVM converter, and their expanded function bodies do not import).
+
+Refused: ``dft_length``, ``axis``, ``frame_step``, ``frame_length`` and a window ``size``
+that are not constants (they set the output shape), and a signal whose length along the
+axis is symbolic.
 """
 
 from __future__ import annotations
 
 import numpy as np
+from onnx import helper
 from tvm import relax
 
 from ._common import dtype_of, ndim, require_const, static_shape
 from .registry import ConverterError, converter
 
-__all__ = ["dft", "stft"]
+__all__ = ["dft", "stft", "window"]
 
 _op = relax.op
 
@@ -178,3 +184,29 @@ def stft(bb, inputs, attrs, ctx):
     bins = frame_length // 2 + 1 if onesided else frame_length
     out_real, out_imag = _transform(bb, real, imag, frame_length, bins, False, False)
     return _join(bb, out_real, out_imag, out_dtype)
+
+
+_WINDOWS = {
+    "HannWindow": lambda phase: 0.5 - 0.5 * np.cos(phase),
+    "HammingWindow": lambda phase: 25.0 / 46.0 - (21.0 / 46.0) * np.cos(phase),
+    "BlackmanWindow": lambda phase: 0.42 - 0.5 * np.cos(phase) + 0.08 * np.cos(2 * phase),
+}
+
+
+def _make_window(name: str):
+    def convert(bb, inputs, attrs, ctx):
+        size = int(np.asarray(require_const(inputs[0], "size")).reshape(-1)[0])
+        dtype = helper.tensor_dtype_to_np_dtype(int(attrs.get("output_datatype", 1))).name
+        periodic = int(attrs.get("periodic", 1))
+        denominator = size if periodic else size - 1
+        phase = 2.0 * np.pi * np.arange(size, dtype=np.float64) / max(denominator, 1)
+        return relax.const(_WINDOWS[name](phase).astype(dtype), dtype)
+
+    convert.__name__ = f"window_{name}"
+    convert.__doc__ = f"y = {name}(size): the spec's formula for a constant size."
+    return convert
+
+
+for _name in _WINDOWS:
+    converter("", _name, 17)(_make_window(_name))
+window = _make_window("HannWindow")

@@ -54,3 +54,14 @@ def test_dft_with_a_runtime_axis_is_refused(tmp_path):
     model = make_model([helper.make_node("DFT", ["x", "", "axis"], ["y"])],
                        {"x": x, "axis": np.array(1, np.int64)}, ["y"], opset=20)
     assert_refused(tmp_path, model, r"DFT \(opset 20\): axis must be a constant")
+
+
+def test_window_functions_of_a_constant_size(tmp_path):
+    feeds = {"x": np.zeros((2,), np.float32)}
+    nodes = [helper.make_node("HannWindow", ["size"], ["hann"]),
+             helper.make_node("HammingWindow", ["size"], ["hamming"], periodic=0),
+             helper.make_node("BlackmanWindow", ["size"], ["blackman"], output_datatype=11),
+             helper.make_node("Identity", ["x"], ["x_out"])]
+    model = make_model(nodes, feeds, ["hann", "hamming", "blackman", "x_out"], opset=17,
+                       initializers=[_const("size", np.int32(10))])
+    assert_matches_reference(tmp_path, model, feeds, atol=1e-6)
