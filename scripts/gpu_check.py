@@ -12,6 +12,7 @@ installed, else the CPU artifact) by more than --tol.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import statistics
 import sys
@@ -102,13 +103,18 @@ def _reference(work: Path, name: str, path: Path):
     model when installed (an independent implementation; run one sample at a time, so that
     models exported with a static batch of 1 serve batch 8 too), else paddlec's CPU artifact
     (which needs the oneDNN wheel)."""
-    try:
-        import onnxruntime as ort
-    except ImportError:
+    if importlib.util.find_spec("onnxruntime") is None:
         import paddlec.runtime as rt
 
         return rt.load(work / f"{name}_cpu").run, "paddlec_cpu"
+    return ort_cpu_runner(path, per_sample=True), "onnxruntime_cpu"
+
+
+def ort_cpu_runner(path: Path, per_sample: bool = False):
+    """``feed -> {output name: array}`` with onnxruntime's CPU provider. ``per_sample`` runs
+    one sample at a time, so that models exported with a static batch of 1 serve batch 8."""
     import onnx
+    import onnxruntime as ort
 
     proto = onnx.load(str(path))
     proto.ir_version = min(proto.ir_version, 10)  # an older onnxruntime refuses newer IR
@@ -116,12 +122,14 @@ def _reference(work: Path, name: str, path: Path):
     names = [o.name for o in session.get_outputs()]
 
     def run(feed: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        if not per_sample:
+            return dict(zip(names, session.run(None, feed)))
         batch = len(next(iter(feed.values())))
         parts = [session.run(None, {k: v[i:i + 1] for k, v in feed.items()})
                  for i in range(batch)]
         return {n: np.concatenate([p[j] for p in parts]) for j, n in enumerate(names)}
 
-    return run, "onnxruntime_cpu"
+    return run
 
 
 def _feed(model, batch: int) -> dict[str, np.ndarray]:
@@ -131,7 +139,7 @@ def _feed(model, batch: int) -> dict[str, np.ndarray]:
             for spec in model.inputs}
 
 
-def _median_ms(fn, repeat: int) -> float:
+def median_ms(fn, repeat: int = 30) -> float:
     fn()
     times = []
     for _ in range(repeat):
@@ -168,7 +176,7 @@ def run_all(work: Path, tol: float, repeat: int) -> bool:
             error = max(float(np.abs(got[k] - want[k]).max()) for k in want)
             scale = max(float(np.abs(want[k]).max()) for k in want)
             ok &= error <= tol * max(1.0, scale)
-            host_ms = _median_ms(lambda: gpu.run(feed), repeat)
+            host_ms = median_ms(lambda: gpu.run(feed), repeat)
             device_in = [tvm.runtime.tensor(feed[s.name], tvm.cuda(0)) for s in gpu.inputs]
             dlpack = gpu.run_dlpack(device_in)  # zero-copy path, must match too
             error_dl = max(float(np.abs(dlpack[k].numpy() - want[k]).max()) for k in want)
@@ -178,11 +186,11 @@ def run_all(work: Path, tol: float, repeat: int) -> bool:
                 gpu.run_device(device_in)
                 tvm.cuda(0).sync()
 
-            device_ms = _median_ms(device_only, repeat)
+            device_ms = median_ms(device_only, repeat)
             ort_ms = None
             if session is not None:
                 try:
-                    ort_ms = _median_ms(lambda: session.run(None, feed), repeat)
+                    ort_ms = median_ms(lambda: session.run(None, feed), repeat)
                 except Exception:  # e.g. a model exported with a static batch of 1
                     ort_ms = None
             rows.append({"model": name, "batch": batch, "reference": ref_name,

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "scripts"))
+from gpu_check import median_ms, ort_cpu_runner  # noqa: E402
 BATCHES = (1, 8)
 
 
@@ -47,7 +48,7 @@ def compile_all(work: Path, archs: str) -> None:
     start = time.perf_counter()
     compile_model(work / "resnet18.onnx", work / "resnet18_cuda", target=f"cuda -arch={archs}")
     print(f"compiled resnet18 for cuda in {time.perf_counter() - start:.1f}s", flush=True)
-    ort_run = _ort_reference(work / "resnet18.onnx")
+    ort_run = ort_cpu_runner(work / "resnet18.onnx")
     np.savez(work / "resnet18_ort_ref.npz",
              **{f"b{batch}/{name}": value for batch in BATCHES
                 for name, value in ort_run(_feed(batch)).items()})
@@ -70,27 +71,6 @@ def compile_all(work: Path, archs: str) -> None:
           f"{time.perf_counter() - start:.1f}s", flush=True)
 
 
-def _ort_reference(path: Path):
-    import onnx
-    import onnxruntime as ort
-
-    proto = onnx.load(str(path))
-    proto.ir_version = min(proto.ir_version, 10)  # an older onnxruntime refuses newer IR
-    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
-    names = [o.name for o in session.get_outputs()]
-    return lambda feed: dict(zip(names, session.run(None, feed)))
-
-
-def _median_ms(fn, repeat: int = 30) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return statistics.median(times)
-
-
 def _compare(label: str, model, reference, tol: float) -> bool:
     ok = True
     for batch in BATCHES:
@@ -103,7 +83,7 @@ def _compare(label: str, model, reference, tol: float) -> bool:
                           "max_abs_ref": scale,
                           "argmax_equal": all(bool((got[k].argmax(-1) == want[k].argmax(-1))
                                                    .all()) for k in want),
-                          "gpu_ms_with_copies": round(_median_ms(lambda: model.run(feed)), 3)}),
+                          "gpu_ms_with_copies": round(median_ms(lambda: model.run(feed)), 3)}),
               flush=True)
     return ok
 
