@@ -307,6 +307,11 @@ class _BlockRewriter:
         pad = pad * 2 if len(pad) == 2 else pad
         params = ([kind] + [int(k) for k in attrs.pool_size] + [int(s) for s in attrs.strides]
                   + pad + [int(d) for d in attrs.dilation])
+        self._emit_pool(index, data, params)
+
+    def _emit_pool(self, index: int, data: relax.Expr, params: list[int]) -> None:
+        """Replace binding ``index`` by a oneDNN pool of NCHW ``data`` run on NHWC
+        (``params``: kind, kernel h/w, strides, pads, dilations as the kernel reads them)."""
         out: list = []
         x = self.transpose(data, TO_NHWC, out, "x")
         shape = self.bindings[index].var.ty.shape.values
@@ -333,17 +338,7 @@ class _BlockRewriter:
         if not isinstance(height, tirx.IntImm) or not isinstance(width, tirx.IntImm):
             return
         params = [1, int(height), int(width), 1, 1, 0, 0, 0, 0, 1, 1]
-        out: list = []
-        x = self.transpose(data, TO_NHWC, out, "x")
-        shape = self.bindings[index].var.ty.shape.values
-        nhwc = relax.TensorType([shape[i] for i in TO_NHWC], "float32")
-        y, binding = self.fresh(relax.call_dps_packed(
-            KERNELS["pool2d"], [x, relax.ShapeExpr(params)], nhwc), "pool")
-        out.append(binding)
-        out.append(relax.VarBinding(self.bindings[index].var,
-                                    relax.op.permute_dims(y, TO_NCHW)))
-        self.emit(index, index, [index], out)
-        self.stats["pool2d"] += 1
+        self._emit_pool(index, data, params)
 
     def matmul(self, index: int) -> None:
         call = self.bindings[index].value
