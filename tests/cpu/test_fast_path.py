@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import onnx
@@ -230,3 +231,25 @@ def test_offload_absorbs_gelu_scale_and_residual():
     # back after the pool remain, both as oneDNN reorders
     assert "relax.permute_dims" not in ops and stats["reorder"] == 2
     assert stats["pool2d"] == 4  # max, two averages, the global average
+
+
+def test_running_keeps_the_calling_thread_on_all_its_cores(example_artifact):
+    """TVM pins the thread that creates its pool to one core; oneDNN's OpenMP team started
+    from that thread would then share that one core (2 threads ran as slow as 1). paddlec
+    turns TVM's binding off: after a 2-thread run the caller keeps its CPU mask."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, numpy as np, paddlec.runtime as rt\n"
+        "before = os.sched_getaffinity(0)\n"
+        f"m = rt.load({str(example_artifact)!r}, num_threads=2)\n"
+        "m.run({'image': np.zeros((2, 3, 64, 64), np.float32)})\n"
+        "print(sorted(before) == sorted(os.sched_getaffinity(0)), len(before))\n")
+    # as a service runs it: TVM sizes its pool itself (conftest sets TVM_NUM_THREADS)
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("TVM_BIND_THREADS", "TVM_NUM_THREADS")}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr
+    same, cores = proc.stdout.split()
+    assert same == "True", f"the calling thread was pinned (had {cores} cores)"
