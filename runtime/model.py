@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import os
 import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -56,13 +55,11 @@ def _load_native_libraries(manifest: Manifest) -> None:
     system loader's search path."""
     import importlib.metadata
 
-    if manifest.raw.get("native_libraries"):
-        # oneDNN's OpenMP threads sleep at barriers instead of spinning (GNU OpenMP reads
-        # this once, when libgomp loads). Measured on a shared 2-core machine: spinning
-        # threads that lose their core stall every parallel region (ResNet-18, 2 threads:
-        # 510 ms spinning vs 116 ms passive, onnxruntime 155-190 ms in the same runs).
-        # Set OMP_WAIT_POLICY yourself to override.
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    # OMP_WAIT_POLICY is left to GNU OpenMP's default (spin briefly, then sleep). Measured
+    # on an idle 2-core machine, 2 threads, batch 1, with TVM's thread binding off (see
+    # paddlec/__init__.py): PASSIVE ResNet-18 14.8 ms / MobileNetV2 8.5 ms, default 13.4 /
+    # 4.4 ms (onnxruntime 13.2 / 3.6). An earlier PASSIVE default was measured on a loaded
+    # machine while TVM also pinned the OpenMP team to one core.
     for entry in manifest.raw.get("native_libraries", []):
         soname, package = entry["soname"], entry.get("package")
         candidates: list[str] = []
