@@ -24,17 +24,22 @@ def _stash_dtype(attrs: dict, dtype: str) -> str:
     return _STASH.get(int(attrs.get("stash_type", 1)), dtype)
 
 
+def _normalized_axes(x, attrs) -> tuple[int, list[int], float, str, str]:
+    """What Layer/RMSNormalization share: the first normalized axis, the axes
+    [axis, rank), epsilon, X's dtype and the stash (computation) dtype."""
+    rank = ndim(x)
+    axis = normalize_axes([attrs.get("axis", -1)], rank)[0]
+    dtype = dtype_of(x)
+    return (axis, list(range(axis, rank)), float(attrs.get("epsilon", 1e-5)), dtype,
+            _stash_dtype(attrs, dtype))
+
+
 @converter("", "LayerNormalization", 17)
 def layer_normalization(bb, inputs, attrs, ctx):
     """Y, Mean, InvStdDev = LayerNormalization(X, Scale, B?) over axes [axis, rank)."""
     x, scale = inputs[0], inputs[1]
     bias = inputs[2] if len(inputs) > 2 else None
-    rank = ndim(x)
-    axis = normalize_axes([attrs.get("axis", -1)], rank)[0]
-    axes = list(range(axis, rank))
-    eps = float(attrs.get("epsilon", 1e-5))
-    dtype = dtype_of(x)
-    stash = _stash_dtype(attrs, dtype)
+    axis, axes, eps, dtype, stash = _normalized_axes(x, attrs)
     normalized = shape_of(x)[axis:]
     fused_ok = (ctx.num_outputs == 1 and stash == dtype
                 and all(isinstance(d, int) for d in normalized)
@@ -62,12 +67,7 @@ def layer_normalization(bb, inputs, attrs, ctx):
 def rms_normalization(bb, inputs, attrs, ctx):
     """Y = X / sqrt(mean(X², axes [axis, rank)) + epsilon) * Scale, in the stash type."""
     x, scale = inputs[0], inputs[1]
-    rank = ndim(x)
-    axis = normalize_axes([attrs.get("axis", -1)], rank)[0]
-    axes = list(range(axis, rank))
-    eps = float(attrs.get("epsilon", 1e-5))
-    dtype = dtype_of(x)
-    stash = _stash_dtype(attrs, dtype)
+    _, axes, eps, dtype, stash = _normalized_axes(x, attrs)
     xs = _op.astype(x, stash) if stash != dtype else x
     mean_square = _op.mean(_op.multiply(xs, xs), axes, keepdims=True)
     inv_rms = _op.rsqrt(_op.add(mean_square, relax.const(np.array(eps, stash))))
