@@ -16,12 +16,12 @@
 #include <tvm/ffi/error.h>
 #include <tvm/ffi/function.h>
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -72,25 +72,40 @@ float FloatOfBits(int64_t bits) {
   return value;
 }
 
-std::vector<float> Fingerprint(DLTensor* weight) {
+// A few weight values spread over the tensor: tells a cached entry's weights from another
+// tensor that reuses the same address after a model is freed.
+constexpr int kSamples = 16;
+using Fingerprint = std::array<float, kSamples>;
+
+Fingerprint FingerprintOf(DLTensor* weight) {
   int64_t count = 1;
   for (int i = 0; i < weight->ndim; ++i) count *= weight->shape[i];
   const float* data = DataOf(weight);
-  std::vector<float> sample;
-  const int64_t samples = count < 64 ? count : 64;
-  for (int64_t i = 0; i < samples; ++i) sample.push_back(data[(i * count) / samples]);
+  Fingerprint sample{};
+  for (int64_t i = 0; i < kSamples && i < count; ++i) sample[i] = data[(i * count) / kSamples];
   return sample;
 }
 
+// One primitive with the memory descriptors of its execution arguments, in the order the
+// caller passes the data pointers to Run().
 struct Entry {
+  uint64_t id = 0;  // unique: keys the per-thread memory objects
   dnnl::primitive primitive;
-  memory::desc src_md, weights_md, dst_md, bias_md, residual_md;
+  std::vector<int> arg_ids;
+  std::vector<memory::desc> arg_mds;
+  memory::desc src_md, weights_md, dst_md, bias_md, residual_md;  // used while building
   memory packed_weights;  // reordered constant weights (empty when used as given)
   memory::desc scratchpad_md;  // user-managed: one buffer per calling thread (thread safety)
-  std::vector<float> fingerprint;
+  Fingerprint fingerprint{};
   bool reorder_weights = false;
+
+  void Arg(int id, const memory::desc& md) {
+    arg_ids.push_back(id);
+    arg_mds.push_back(md);
+  }
 };
 
+std::atomic<uint64_t> g_next_id{1};
 std::mutex g_mutex;
 std::unordered_map<std::string, std::shared_ptr<Entry>> g_cache;
 
@@ -99,24 +114,30 @@ std::shared_ptr<Entry> Cached(const std::string& key, DLTensor* weight, Create c
   std::lock_guard<std::mutex> lock(g_mutex);
   auto it = g_cache.find(key);
   if (it != g_cache.end()) {
-    if (weight == nullptr || it->second->fingerprint == Fingerprint(weight)) return it->second;
+    if (weight == nullptr || it->second->fingerprint == FingerprintOf(weight)) return it->second;
     g_cache.erase(it);
   }
   std::shared_ptr<Entry> entry = create();
+  entry->id = g_next_id.fetch_add(1);
   g_cache[key] = entry;
   return entry;
 }
 
-std::string KeyOf(const char* op, const ffi::Shape& attrs, std::initializer_list<DLTensor*> ts,
-                  DLTensor* weight) {
-  std::ostringstream os;
-  os << op << '|' << static_cast<const void*>(weight ? DataOf(weight) : nullptr);
-  for (int64_t a : attrs) os << ',' << a;
+// The cache key as raw bytes (op, weight address, attributes, shapes) in a reused per-thread
+// buffer: a call allocates nothing once warm.
+const std::string& KeyOf(char op, const ffi::Shape& attrs, std::initializer_list<DLTensor*> ts,
+                         DLTensor* weight) {
+  thread_local std::string key;
+  auto put = [](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof(v)); };
+  key.assign(1, op);
+  put(reinterpret_cast<int64_t>(weight ? DataOf(weight) : nullptr));
+  put(static_cast<int64_t>(attrs.size()));
+  for (int64_t a : attrs) put(a);
   for (DLTensor* t : ts) {
-    os << '|';
-    for (int i = 0; i < t->ndim; ++i) os << t->shape[i] << 'x';
+    put(t->ndim);
+    for (int i = 0; i < t->ndim; ++i) put(t->shape[i]);
   }
-  return os.str();
+  return key;
 }
 
 // Primitive attributes with a user-managed scratchpad: the library-managed one is shared by
@@ -128,20 +149,52 @@ dnnl::primitive_attr UserScratchpad(const dnnl::post_ops* ops = nullptr) {
   return attr;
 }
 
-void Execute(const Entry& entry, std::unordered_map<int, memory> args) {
+// Executes `entry` on the given data pointers (one per argument, in `entry.arg_ids` order).
+// Memory objects, the stream and the scratchpad are created once per calling thread and only
+// re-pointed afterwards: creating them per call cost ~10 us, a tenth of a small convolution.
+void Run(const Entry& entry, std::initializer_list<void*> handles) {
+  struct Slot {
+    std::vector<memory> args;
+    memory scratchpad;
+  };
+  thread_local dnnl::stream stream(Engine());
+  thread_local std::unordered_map<uint64_t, Slot> slots;
   thread_local std::vector<char> buffer;
-  if (entry.scratchpad_md.get_size() > 0) {
-    if (buffer.size() < entry.scratchpad_md.get_size()) buffer.resize(entry.scratchpad_md.get_size());
-    args[DNNL_ARG_SCRATCHPAD] = memory(entry.scratchpad_md, Engine(), buffer.data());
+  thread_local std::vector<dnnl_exec_arg_t> exec_args;
+  Slot& slot = slots[entry.id];
+  if (slot.args.empty()) {
+    for (const memory::desc& md : entry.arg_mds) {
+      slot.args.push_back(md.get_ndims() > 0 ? memory(md, Engine(), DNNL_MEMORY_NONE) : memory());
+    }
   }
-  dnnl::stream stream(Engine());
-  entry.primitive.execute(stream, args);
+  exec_args.clear();
+  size_t i = 0;
+  for (void* handle : handles) {
+    if (entry.arg_mds[i].get_ndims() > 0) {  // absent optional arguments have no descriptor
+      if (slot.args[i].get_data_handle() != handle) slot.args[i].set_data_handle(handle);
+      exec_args.push_back({entry.arg_ids[i], slot.args[i].get()});
+    }
+    ++i;
+  }
+  const size_t scratch = entry.scratchpad_md.get_size();
+  if (scratch > 0) {
+    if (buffer.size() < scratch) buffer.resize(scratch);
+    if (!slot.scratchpad) slot.scratchpad = memory(entry.scratchpad_md, Engine(), buffer.data());
+    if (slot.scratchpad.get_data_handle() != buffer.data()) {
+      slot.scratchpad.set_data_handle(buffer.data());
+    }
+    exec_args.push_back({DNNL_ARG_SCRATCHPAD, slot.scratchpad.get()});
+  }
+  dnnl::error::wrap_c_api(
+      dnnl_primitive_execute(entry.primitive.get(), stream.get(),
+                             static_cast<int>(exec_args.size()), exec_args.data()),
+      "could not execute a primitive");
   stream.wait();
 }
 
 // Reorder the constant weights once into the primitive's preferred layout.
 void PackWeights(Entry* entry, const memory::desc& wanted, DLTensor* weight) {
-  entry->fingerprint = Fingerprint(weight);
+  entry->fingerprint = FingerprintOf(weight);
   if (wanted == entry->weights_md) return;
   dnnl::stream stream(Engine());
   memory user(entry->weights_md, Engine(), DataOf(weight));
@@ -149,6 +202,21 @@ void PackWeights(Entry* entry, const memory::desc& wanted, DLTensor* weight) {
   dnnl::reorder(user, entry->packed_weights).execute(stream, user, entry->packed_weights);
   stream.wait();
   entry->reorder_weights = true;
+}
+
+// The weights argument: the packed copy, or the tensor as given.
+void* WeightsOf(const Entry& entry, DLTensor* weight) {
+  return entry.reorder_weights ? entry.packed_weights.get_data_handle() : DataOf(weight);
+}
+
+// Arguments of a convolution / dense layer, in the order their call sites pass them: src,
+// weights, dst, bias (unused when absent), residual (unused when absent).
+void AddLayerArgs(Entry* e, const memory::desc& weights_md) {
+  e->Arg(DNNL_ARG_SRC, e->src_md);
+  e->Arg(DNNL_ARG_WEIGHTS, weights_md);
+  e->Arg(DNNL_ARG_DST, e->dst_md);
+  e->Arg(DNNL_ARG_BIAS, e->bias_md);
+  e->Arg(DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, e->residual_md);
 }
 
 // Activation post-op: attrs kind 0 none, 1 relu, 2 clip(alpha, beta), 3 gelu (erf),
@@ -180,7 +248,7 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
   }
   const int64_t groups = attrs[8];
   const bool has_bias = attrs[9] != 0, has_residual = attrs[10] != 0;
-  std::string key = KeyOf("conv2d", attrs, {data, weight, out}, weight);
+  const std::string& key = KeyOf('c', attrs, {data, weight, out}, weight);
   auto entry = Cached(key, weight, [&]() {
     auto e = std::make_shared<Entry>();
     memory::dims src = DimsOf(data), dst = DimsOf(out);
@@ -208,20 +276,11 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
     e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::convolution_forward(pd);
     PackWeights(e.get(), pd.weights_desc(), weight);
+    AddLayerArgs(e.get(), pd.weights_desc());
     return e;
   });
-  std::unordered_map<int, memory> args;
-  args[DNNL_ARG_SRC] = memory(entry->src_md, Engine(), DataOf(data));
-  args[DNNL_ARG_WEIGHTS] = entry->reorder_weights
-                               ? entry->packed_weights
-                               : memory(entry->weights_md, Engine(), DataOf(weight));
-  args[DNNL_ARG_DST] = memory(entry->dst_md, Engine(), DataOf(out));
-  if (has_bias) args[DNNL_ARG_BIAS] = memory(entry->bias_md, Engine(), DataOf(bias));
-  if (has_residual) {
-    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
-        memory(entry->residual_md, Engine(), DataOf(residual));
-  }
-  Execute(*entry, std::move(args));
+  Run(*entry, {DataOf(data), WeightsOf(*entry, weight), DataOf(out),
+               has_bias ? DataOf(bias) : nullptr, has_residual ? DataOf(residual) : nullptr});
 }
 
 // Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ residual, the output's
@@ -235,7 +294,7 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_dense: bad arguments";
   }
   const bool has_bias = attrs[0] != 0, has_residual = attrs[1] != 0;
-  std::string key = KeyOf("dense", attrs, {data, weight}, weight);
+  const std::string& key = KeyOf('d', attrs, {data, weight}, weight);
   auto entry = Cached(key, weight, [&]() {
     auto e = std::make_shared<Entry>();
     const int64_t k = weight->shape[0], n = weight->shape[1];
@@ -258,20 +317,11 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
     e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::matmul(pd);
     PackWeights(e.get(), pd.weights_desc(), weight);
+    AddLayerArgs(e.get(), pd.weights_desc());
     return e;
   });
-  std::unordered_map<int, memory> args;
-  args[DNNL_ARG_SRC] = memory(entry->src_md, Engine(), DataOf(data));
-  args[DNNL_ARG_WEIGHTS] = entry->reorder_weights
-                               ? entry->packed_weights
-                               : memory(entry->weights_md, Engine(), DataOf(weight));
-  args[DNNL_ARG_DST] = memory(entry->dst_md, Engine(), DataOf(out));
-  if (has_bias) args[DNNL_ARG_BIAS] = memory(entry->bias_md, Engine(), DataOf(bias));
-  if (has_residual) {
-    args[DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1] =
-        memory(entry->residual_md, Engine(), DataOf(residual));
-  }
-  Execute(*entry, std::move(args));
+  Run(*entry, {DataOf(data), WeightsOf(*entry, weight), DataOf(out),
+               has_bias ? DataOf(bias) : nullptr, has_residual ? DataOf(residual) : nullptr});
 }
 
 // Batched matmul of two computed tensors with equal batch dims: [B..., M, K] x [B..., K, N]
@@ -283,7 +333,7 @@ void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
   if (a->ndim != b->ndim || a->ndim < 3 || out->ndim != a->ndim) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_batch_matmul: bad arguments";
   }
-  std::string key = KeyOf("batch_matmul", attrs, {a, b}, nullptr);
+  const std::string& key = KeyOf('b', attrs, {a, b}, nullptr);
   auto entry = Cached(key, nullptr, [&]() {
     auto e = std::make_shared<Entry>();
     auto fold = [](DLTensor* t) {
@@ -300,12 +350,12 @@ void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
     auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md, e->weights_md, e->dst_md, attr);
     e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::matmul(pd);
+    e->Arg(DNNL_ARG_SRC, e->src_md);
+    e->Arg(DNNL_ARG_WEIGHTS, e->weights_md);
+    e->Arg(DNNL_ARG_DST, e->dst_md);
     return e;
   });
-  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(a))},
-                                    {DNNL_ARG_WEIGHTS,
-                                     memory(entry->weights_md, Engine(), DataOf(b))},
-                                    {DNNL_ARG_DST, memory(entry->dst_md, Engine(), DataOf(out))}});
+  Run(*entry, {DataOf(a), DataOf(b), DataOf(out)});
 }
 
 // 2-D pooling on NHWC data. attrs: kind (0 max, 1 avg excluding pad, 2 avg including pad),
@@ -316,7 +366,7 @@ void Pool2d(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
   if (attrs.size() != 11 || data->ndim != 4) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_pool2d: bad arguments";
   }
-  std::string key = KeyOf("pool2d", attrs, {data, out}, nullptr);
+  const std::string& key = KeyOf('p', attrs, {data, out}, nullptr);
   auto entry = Cached(key, nullptr, [&]() {
     auto e = std::make_shared<Entry>();
     memory::dims src = DimsOf(data), dst = DimsOf(out);
@@ -331,10 +381,11 @@ void Pool2d(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
         {attrs[5], attrs[6]}, {attrs[7], attrs[8]}, UserScratchpad());
     e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::pooling_forward(pd);
+    e->Arg(DNNL_ARG_SRC, e->src_md);
+    e->Arg(DNNL_ARG_DST, e->dst_md);
     return e;
   });
-  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
-                            {DNNL_ARG_DST, memory(entry->dst_md, Engine(), DataOf(out))}});
+  Run(*entry, {DataOf(data), DataOf(out)});
 }
 
 // 4-D layout change between NCHW and NHWC (oneDNN's jit reorder; TVM's generic transpose
@@ -346,7 +397,7 @@ void Reorder(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
   if (attrs.size() != 1 || data->ndim != 4 || out->ndim != 4) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_reorder: bad arguments";
   }
-  std::string key = KeyOf("reorder", attrs, {data}, nullptr);
+  const std::string& key = KeyOf('r', attrs, {data}, nullptr);
   auto entry = Cached(key, nullptr, [&]() {
     auto e = std::make_shared<Entry>();
     const bool to_nhwc = attrs[0] == 0;
@@ -357,10 +408,11 @@ void Reorder(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
                                             UserScratchpad());
     e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::reorder(pd);
+    e->Arg(DNNL_ARG_FROM, e->src_md);
+    e->Arg(DNNL_ARG_TO, e->dst_md);
     return e;
   });
-  Execute(*entry, {{DNNL_ARG_FROM, memory(entry->src_md, Engine(), DataOf(data))},
-                   {DNNL_ARG_TO, memory(entry->dst_md, Engine(), DataOf(out))}});
+  Run(*entry, {DataOf(data), DataOf(out)});
 }
 
 // Flattens a tensor to [outer, inner] around its last axis.
@@ -374,7 +426,7 @@ memory::dims RowsOf(DLTensor* t) {
 void Softmax(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
   ApplyThreads();
   CheckF32(data, "softmax data");
-  std::string key = KeyOf("softmax", attrs, {data}, nullptr);
+  const std::string& key = KeyOf('s', attrs, {data}, nullptr);
   auto entry = Cached(key, nullptr, [&]() {
     auto e = std::make_shared<Entry>();
     e->src_md = memory::desc(RowsOf(data), dt::f32, tag::ab);
@@ -383,10 +435,11 @@ void Softmax(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
         e->src_md, e->src_md, 1, UserScratchpad());
     e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::softmax_forward(pd);
+    e->Arg(DNNL_ARG_SRC, e->src_md);
+    e->Arg(DNNL_ARG_DST, e->src_md);
     return e;
   });
-  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
-                            {DNNL_ARG_DST, memory(entry->src_md, Engine(), DataOf(out))}});
+  Run(*entry, {DataOf(data), DataOf(out)});
 }
 
 // Layer normalization over the last axis with constant scale and shift [C].
@@ -396,7 +449,7 @@ void LayerNorm(DLTensor* data, DLTensor* gamma, DLTensor* beta, ffi::Shape attrs
   ApplyThreads();
   CheckF32(data, "layer_norm data");
   if (attrs.size() != 1) TVM_FFI_THROW(ValueError) << "paddlec_dnnl_layer_norm: bad arguments";
-  std::string key = KeyOf("layer_norm", attrs, {data}, nullptr);
+  const std::string& key = KeyOf('l', attrs, {data}, nullptr);
   auto entry = Cached(key, nullptr, [&]() {
     auto e = std::make_shared<Entry>();
     e->src_md = memory::desc(RowsOf(data), dt::f32, tag::ab);
@@ -408,12 +461,13 @@ void LayerNorm(DLTensor* data, DLTensor* gamma, DLTensor* beta, ffi::Shape attrs
         UserScratchpad());
     e->scratchpad_md = pd.scratchpad_desc();
     e->primitive = dnnl::layer_normalization_forward(pd);
+    e->Arg(DNNL_ARG_SRC, e->src_md);
+    e->Arg(DNNL_ARG_SCALE, e->bias_md);
+    e->Arg(DNNL_ARG_SHIFT, e->bias_md);
+    e->Arg(DNNL_ARG_DST, e->src_md);
     return e;
   });
-  Execute(*entry, {{DNNL_ARG_SRC, memory(entry->src_md, Engine(), DataOf(data))},
-                            {DNNL_ARG_SCALE, memory(entry->bias_md, Engine(), DataOf(gamma))},
-                            {DNNL_ARG_SHIFT, memory(entry->bias_md, Engine(), DataOf(beta))},
-                            {DNNL_ARG_DST, memory(entry->src_md, Engine(), DataOf(out))}});
+  Run(*entry, {DataOf(data), DataOf(gamma), DataOf(beta), DataOf(out)});
 }
 
 // Sets the OpenMP thread count the kernels use (0 = OpenMP's default); returns the old value.
