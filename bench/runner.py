@@ -68,6 +68,10 @@ def _feeds(specs, batch: int, seed: int = 0) -> dict[str, np.ndarray]:
     return feed
 
 
+# Pause at each switch between engines (see _time_interleaved).
+SETTLE_SECONDS = 0.05
+
+
 def _onnxruntime_runner(onnx_path: Path | None, threads: int) -> Callable:
     try:
         import onnxruntime as ort
@@ -148,7 +152,8 @@ def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[in
 
 
 def _time_interleaved(engines: dict[str, Callable], feed: dict, runs: int, warmup: int,
-                      block: int, threads: int) -> dict[str, list[float]]:
+                      block: int, threads: int, settle: float = SETTLE_SECONDS
+                      ) -> dict[str, list[float]]:
     times: dict[str, list[float]] = {engine: [] for engine in engines}
     for fn in engines.values():
         for _ in range(warmup):
@@ -157,6 +162,10 @@ def _time_interleaved(engines: dict[str, Callable], feed: dict, runs: int, warmu
     while done < runs:
         count = min(block, runs - done)
         for engine, fn in engines.items():
+            # The engine that ran before leaves its worker threads spinning for a while
+            # (onnxruntime's pool, GNU OpenMP's team): let them go idle, then re-warm.
+            time.sleep(settle)
+            fn(feed)
             for _ in range(count):
                 start = time.perf_counter()
                 fn(feed)
