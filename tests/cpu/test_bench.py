@@ -161,3 +161,17 @@ def test_tune_without_its_packages_is_a_typed_error(monkeypatch, tmp_path):
         tune.tune_model(tmp_path / "missing.onnx", tmp_path / "records")
     assert info.value.exit_code == 2
     assert not (tmp_path / "records").exists()
+
+
+def test_conv_floor_lists_the_artifacts_convolutions_and_times_them(tmp_path, capsys):
+    from paddlec.bench import conv_floor
+
+    model = make_mobilenet_v2(classes=10, image=32, width=0.25)
+    manifest = compile_model(save_model(tmp_path, model), tmp_path / "art", target="llvm")
+    layers = conv_floor.conv_layers(tmp_path / "art", batch=1, threads=1)
+    assert len(layers) == manifest["cpu"]["library_calls"]["conv2d"]
+    assert layers[0].startswith("mb1_ic3oc") and layers[0].endswith(" 0 2")  # conv + ReLU6
+    assert any(line.startswith("g") for line in layers)  # depthwise: groups in the descriptor
+    assert conv_floor.main([str(tmp_path / "art"), "--threads", "1", "--reps", "3"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(f"{len(layers)} convolutions, median") == 4
