@@ -46,13 +46,27 @@ class BenchRow:
         return asdict(self)
 
 
+def _compiler_digest() -> str:
+    """A hash of the compiler's and the passes' sources (kernels included): a cached artifact
+    built by older code is not reused after a change (the version number stays the same)."""
+    root = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for folder in ("compiler", "passes"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.suffix in (".py", ".cc") and path.is_file():
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _artifact_for(model: Path, target: str, records: str | None, cache: Path) -> Path:
     """Compile ``model`` once per (content, target, records) into ``cache``; reuse after."""
     from .. import __version__
     from ..compiler import compile_model
 
     digest = hashlib.sha256(model.read_bytes()).hexdigest()[:16]
-    tag = hashlib.sha256(f"{__version__}|{target}|{records}".encode()).hexdigest()[:8]
+    tag = hashlib.sha256(f"{__version__}|{_compiler_digest()}|{target}|{records}".encode()
+                         ).hexdigest()[:8]
     out = cache / f"{model.stem}-{digest}-{tag}"
     if not (out / "manifest.json").is_file():
         compile_model(model, out, target=target, records=records)
