@@ -63,3 +63,35 @@ def test_recompiling_over_an_artifact_replaces_it(tmp_path, example_artifact):
     compile_model(EXAMPLE_MODEL, out, input_shapes={"image": [1, 3, 64, 64]})
     assert runtime.load(out).inputs[0].shape == (1, 3, 64, 64)
     assert [p.name for p in tmp_path.iterdir()] == ["art"]  # no staging folders left
+
+
+def test_outputs_of_earlier_runs_stay_intact(tmp_path, example_artifact):
+    """run() reuses input tensors and hands out the VM's output buffers without a copy: an
+    output that is an input passed through, or any earlier result, must not change later."""
+    from onnx import TensorProto, helper
+
+    from _helpers import save_model
+
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["same"]), helper.make_node("Neg", ["x"], ["neg"])],
+        "passthrough", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])],
+        [helper.make_tensor_value_info("same", TensorProto.FLOAT, [2, 3]),
+         helper.make_tensor_value_info("neg", TensorProto.FLOAT, [2, 3])])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    compile_model(save_model(tmp_path, model), tmp_path / "art", target="llvm")
+    passthrough = runtime.load(tmp_path / "art")
+    x1, x2 = np.ones((2, 3), np.float32), np.full((2, 3), 7, np.float32)
+    first = passthrough.run({"x": x1})
+    second = passthrough.run({"x": x2})
+    np.testing.assert_array_equal(first["same"], x1)
+    np.testing.assert_array_equal(first["neg"], -x1)
+    np.testing.assert_array_equal(second["same"], x2)
+
+    cnn = runtime.load(example_artifact)
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((1, 3, 64, 64)).astype(np.float32) for _ in range(2))
+    probs_a = cnn.run({"image": a})["probs"]
+    kept = probs_a.copy()
+    cnn.run({"image": b})
+    np.testing.assert_array_equal(probs_a, kept)
