@@ -66,8 +66,8 @@ def test_recompiling_over_an_artifact_replaces_it(tmp_path, example_artifact):
 
 
 def test_outputs_of_earlier_runs_stay_intact(tmp_path, example_artifact):
-    """run() reuses input tensors and hands out the VM's output buffers without a copy: an
-    output that is an input passed through, or any earlier result, must not change later."""
+    """run() reuses its input tensors between runs: an output that is an input passed
+    through, or any earlier result, must not change when the model runs again."""
     from onnx import TensorProto, helper
 
     from _helpers import save_model
