@@ -151,7 +151,7 @@ dnnl::primitive_attr UserScratchpad(const dnnl::post_ops* ops = nullptr) {
 
 // Executes `entry` on the given data pointers (one per argument, in `entry.arg_ids` order).
 // Memory objects, the stream and the scratchpad are created once per calling thread and only
-// re-pointed afterwards: creating them per call cost ~10 us, a tenth of a small convolution.
+// re-pointed afterwards (MobileNetV2 b1, 56 calls: 4.89 -> 4.47 ms, `bench/ab.py`).
 void Run(const Entry& entry, std::initializer_list<void*> handles) {
   struct Slot {
     std::vector<memory> args;
@@ -204,9 +204,13 @@ void PackWeights(Entry* entry, const memory::desc& wanted, DLTensor* weight) {
   entry->reorder_weights = true;
 }
 
-// The weights argument: the packed copy, or the tensor as given.
-void* WeightsOf(const Entry& entry, DLTensor* weight) {
-  return entry.reorder_weights ? entry.packed_weights.get_data_handle() : DataOf(weight);
+// Runs a convolution / dense entry; the weights are the packed copy when there is one, and a
+// null bias / residual is an absent one.
+void RunLayer(const Entry& entry, DLTensor* data, DLTensor* weight, DLTensor* bias,
+              DLTensor* residual, DLTensor* out) {
+  void* weights = entry.reorder_weights ? entry.packed_weights.get_data_handle() : DataOf(weight);
+  Run(entry, {DataOf(data), weights, DataOf(out), bias ? DataOf(bias) : nullptr,
+              residual ? DataOf(residual) : nullptr});
 }
 
 // Arguments of a convolution / dense layer, in the order their call sites pass them: src,
@@ -279,8 +283,8 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
     AddLayerArgs(e.get(), pd.weights_desc());
     return e;
   });
-  Run(*entry, {DataOf(data), WeightsOf(*entry, weight), DataOf(out),
-               has_bias ? DataOf(bias) : nullptr, has_residual ? DataOf(residual) : nullptr});
+  RunLayer(*entry, data, weight, has_bias ? bias : nullptr,
+           has_residual ? residual : nullptr, out);
 }
 
 // Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ residual, the output's
@@ -320,8 +324,8 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
     AddLayerArgs(e.get(), pd.weights_desc());
     return e;
   });
-  Run(*entry, {DataOf(data), WeightsOf(*entry, weight), DataOf(out),
-               has_bias ? DataOf(bias) : nullptr, has_residual ? DataOf(residual) : nullptr});
+  RunLayer(*entry, data, weight, has_bias ? bias : nullptr,
+           has_residual ? residual : nullptr, out);
 }
 
 // Batched matmul of two computed tensors with equal batch dims: [B..., M, K] x [B..., K, N]
