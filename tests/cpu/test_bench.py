@@ -175,3 +175,15 @@ def test_conv_floor_lists_the_artifacts_convolutions_and_times_them(tmp_path, ca
     assert conv_floor.main([str(tmp_path / "art"), "--threads", "1", "--reps", "3"]) == 0
     out = capsys.readouterr().out
     assert out.count(f"{len(layers)} convolutions, median") == 4
+
+
+def test_ab_times_two_artifacts_side_by_side(tmp_path, capsys):
+    from paddlec.bench import ab
+
+    path = save_model(tmp_path, make_mobilenet_v2(classes=10, image=32, width=0.25))
+    for name in ("a", "b"):
+        compile_model(path, tmp_path / name, target="llvm")
+    assert ab.main([str(tmp_path / "a"), str(tmp_path / "b"), "--batch", "2",
+                    "--threads", "1", "--rounds", "4", "--warmup", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("A a: ") and " B b: " in out and "A/B " in out and "4 rounds" in out
