@@ -50,6 +50,12 @@ def _flex_model(q_shape, kv_shape, dtype=TensorProto.FLOAT, **attrs):
     return make_model([node], inputs, [y], _OPSETS)
 
 
+def _qkv(draw, q_shape, kv_shape, dtype) -> dict:
+    """Q, K, V drawn in that order by ``draw`` (an rng method) and cast to ``dtype``."""
+    return {name: draw(shape).astype(dtype)
+            for name, shape in (("Q", q_shape), ("K", kv_shape), ("V", kv_shape))}
+
+
 def test_score_mod_and_prob_mod_are_inlined_with_grouped_heads(tmp_path):
     half = helper.make_tensor("h", TensorProto.FLOAT, [], [0.5])
     probs = helper.make_tensor_value_info("p", TensorProto.FLOAT, ["B", "H", "L", "S"])
@@ -58,19 +64,14 @@ def test_score_mod_and_prob_mod_are_inlined_with_grouped_heads(tmp_path):
                                  [probs], [probs_out], initializer=[half])
     model = _flex_model([2, 4, 5, 8], [2, 2, 5, 8], score_mod=_causal_softcap_mod(),
                         prob_mod=prob_mod, scale=0.3)
-    rng = np.random.default_rng(0)
-    feed = {"Q": rng.standard_normal((2, 4, 5, 8)).astype(np.float32),
-            "K": rng.standard_normal((2, 2, 5, 8)).astype(np.float32),
-            "V": rng.standard_normal((2, 2, 5, 8)).astype(np.float32)}
+    feed = _qkv(np.random.default_rng(0).standard_normal, (2, 4, 5, 8), (2, 2, 5, 8),
+                np.float32)
     check_against_reference(tmp_path, model, feed)
 
 
 def test_float16_inputs_use_a_float32_softmax(tmp_path):
     model = _flex_model([1, 2, 6, 16], [1, 2, 9, 16], TensorProto.FLOAT16)
-    rng = np.random.default_rng(1)
-    feed = {"Q": rng.random((1, 2, 6, 16)).astype(np.float16),
-            "K": rng.random((1, 2, 9, 16)).astype(np.float16),
-            "V": rng.random((1, 2, 9, 16)).astype(np.float16)}
+    feed = _qkv(np.random.default_rng(1).random, (1, 2, 6, 16), (1, 2, 9, 16), np.float16)
     check_against_reference(tmp_path, model, feed)
 
 
