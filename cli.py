@@ -98,6 +98,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
               help="CPU: apply MetaSchedule records written by `paddlec tune`.")
 @click.option("--fast-path/--no-fast-path", default=True, show_default=True,
               help="CPU: hand conv/matmul/pooling to the oneDNN kernels linked into model.so.")
+@click.option("--winograd/--no-winograd", default=True, show_default=True,
+              help="CPU fast path: run 3x3 stride-1 convolutions with enough 4x4 output tiles "
+                   "as Winograd F(4,3) (~1e-6 relative difference from a direct convolution).")
 def compile_command(model: Path, target: str, host: str | None, output: Path,
                     input_shapes: tuple[str, ...], opt_level: int, const_inputs: tuple[str, ...],
                     disabled_passes: tuple[str, ...], print_passes: bool, trt_precision: str,
@@ -105,7 +108,7 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                     calib_data: Path | None, build_engines: bool,
                     verify_passes: bool, model_file: str | None,
                     params_file: str | None,
-                    records: Path | None, fast_path: bool) -> None:
+                    records: Path | None, fast_path: bool, winograd: bool) -> None:
     """Compile MODEL (an .onnx file, a Paddle model folder or file) into an artifact folder."""
     if print_passes:
         _print_passes(opt_level, disabled_passes)
@@ -124,7 +127,8 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                              opt_level=opt_level, disabled_passes=disabled_passes,
                              verify_passes=verify_passes, model_file=model_file,
                              params_file=params_file,
-                             fast_path=fast_path, records=str(records) if records else None,
+                             fast_path=fast_path, winograd=winograd,
+                             records=str(records) if records else None,
                              const_inputs=_load_const_inputs(const_inputs), **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])

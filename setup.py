@@ -9,5 +9,5 @@ setup(
     package_dir={"paddlec": "."},
     packages=["paddlec"] + [f"paddlec.{name}" for name in find_packages(".", exclude=EXCLUDE)],
     # the CPU fast path compiles its C++ kernels at compile time (compiler/cpu/native.py)
-    package_data={"paddlec.compiler.cpu": ["kernels/*.cc"]},
+    package_data={"paddlec.compiler.cpu": ["kernels/*.cc", "kernels/*.h"]},
 )

@@ -30,6 +30,7 @@ class CompileOptions:
     opt_level: int = 2
     disabled_passes: tuple[str, ...] = ()
     fast_path: bool = True  # llvm: hand conv/matmul/pool to oneDNN (compiler/cpu)
+    winograd: bool = True  # llvm fast path: 3x3 stride-1 convs may run as Winograd F(4,3)
     records: str | None = None  # llvm: MetaSchedule records from `paddlec tune`
     # llvm with records: per workload "auto" (time tuned TVM vs oneDNN, keep the faster),
     # "library" or "tvm" (force one, for checks); see compiler/cpu/choose.py

@@ -24,6 +24,7 @@ __all__ = ["DNNL_PACKAGE", "NativeKernels", "dnnl_kernels"]
 DNNL_PACKAGE = "onednn-cpu-gomp"
 DNNL_SONAME = "libdnnl.so.3"
 SOURCE = Path(__file__).with_name("kernels") / "dnnl_kernels.cc"
+HEADERS = (SOURCE.with_name("winograd.h"),)
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ def dnnl_kernels() -> NativeKernels:
         raise CompileError("the oneDNN fast path needs a C++ compiler (g++) on PATH")
     flags = ["-std=c++17", "-O2", "-fPIC", "-fopenmp", f"-I{ffi_include}", f"-I{include}"]
     key = hashlib.sha256(SOURCE.read_bytes())
+    for header in HEADERS:
+        key.update(header.read_bytes())
     key.update(" ".join([compiler, *flags, version, tvm_ffi.__version__]).encode())
     target = _cache_dir() / f"dnnl_kernels-{key.hexdigest()[:16]}.o"
     if not target.is_file():

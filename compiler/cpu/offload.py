@@ -88,10 +88,12 @@ def _same_shape(a, b) -> bool:
 class _BlockRewriter:
     """Walks one dataflow block; collects, per tail binding, the bindings that replace it."""
 
-    def __init__(self, block, stats: OffloadStats, decide: Callable | None = None) -> None:
+    def __init__(self, block, stats: OffloadStats, decide: Callable | None = None,
+                 winograd: bool = True) -> None:
         self.bindings = list(block.bindings)
         self.stats = stats
         self.decide = decide
+        self.winograd = winograd
         self.users: dict = collections.defaultdict(list)
         for index, binding in enumerate(self.bindings):
             for var in relax.analysis.free_vars(binding.value):
@@ -274,7 +276,8 @@ class _BlockRewriter:
         pad = [int(p) for p in attrs.padding]
         pad = pad * 2 if len(pad) == 2 else pad
         params = ([int(s) for s in attrs.strides] + pad + [int(d) for d in attrs.dilation]
-                  + [int(attrs.groups), bias is not None, residual is not None, *act])
+                  + [int(attrs.groups), bias is not None, residual is not None, *act,
+                     self.winograd])
         out: list = []
         x = self.transpose(data, TO_NHWC, out, "x")
         r = self.transpose(residual, TO_NHWC, out, "r") if residual is not None else weight
@@ -444,12 +447,15 @@ def _map_dataflow_blocks(mod, rewrite: Callable) -> object:
     return updated
 
 
-def offload_to_dnnl(mod, decide: Callable | None = None) -> tuple[object, OffloadStats]:
+def offload_to_dnnl(mod, decide: Callable | None = None,
+                    winograd: bool = True) -> tuple[object, OffloadStats]:
     """Rewrite ``mod`` (an NCHW Relax module with constants bound) to call the oneDNN kernels;
     returns the new module and how many call sites of each kind it created. ``decide``
-    (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM."""
+    (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM. ``winograd``
+    lets the kernel run eligible 3x3 convolutions as Winograd F(4,3) (``winograd.h``)."""
     stats: OffloadStats = collections.Counter()
-    mod = _map_dataflow_blocks(mod, lambda block: _BlockRewriter(block, stats, decide).run())
+    mod = _map_dataflow_blocks(
+        mod, lambda block: _BlockRewriter(block, stats, decide, winograd).run())
     mod = cancel_transposes(mod)
     if stats:
         mod = reorder_layouts(mod, stats)

@@ -25,11 +25,13 @@ log = logging.getLogger("paddlec.compiler.cpu")
 
 
 def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = True,
-              records: str | Path | None = None, kernel_choice: str = "auto") -> dict:
+              records: str | Path | None = None, kernel_choice: str = "auto",
+              winograd: bool = True) -> dict:
     """Build ``mod`` for a CPU target into ``out_file``; returns the manifest fields this path
     adds (``native_libraries``, ``cpu``). With ``records`` on the fast path, each conv /
     dense workload the records cover is timed both ways and runs where it is faster
-    (``kernel_choice``: "auto", or "library" / "tvm" to force one; see ``choose.py``)."""
+    (``kernel_choice``: "auto", or "library" / "tvm" to force one; see ``choose.py``).
+    ``winograd`` lets the convolution kernel run 3x3 stride-1 layers as Winograd F(4,3)."""
     from ..determinism import SortShapeFuncStores
     from .fold_bn import fold_batch_norm
     from .offload import offload_to_dnnl
@@ -46,7 +48,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
 
             kernels = _native_kernels()
             chooser = KernelChooser(mod, tvm_target, records, kernels, mode=kernel_choice)
-        mod, counts = offload_to_dnnl(mod, chooser)
+        mod, counts = offload_to_dnnl(mod, chooser, winograd=winograd)
         stats = dict(sorted(counts.items()))
     if stats and kernels is None:
         kernels = _native_kernels()
@@ -63,6 +65,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     return {
         "native_libraries": list(kernels.libraries) if stats else [],
         "cpu": {"fast_path": bool(stats), "library_calls": stats,
+                "winograd": bool(stats) and winograd,
                 "records": str(records) if records else None,
                 **({"choices": chooser.choices} if chooser is not None else {})},
     }
