@@ -253,3 +253,27 @@ def test_running_keeps_the_calling_thread_on_all_its_cores(example_artifact):
     assert proc.returncode == 0, proc.stderr
     same, cores = proc.stdout.split()
     assert same == "True", f"the calling thread was pinned (had {cores} cores)"
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores to tell 1 thread from 2")
+def test_a_lower_thread_count_set_after_running_is_honoured(example_artifact):
+    """A oneDNN primitive splits its work for the thread count it was created with and runs
+    that many threads afterwards; the kernel cache is keyed by the count, so a model run with 2
+    threads and then set to 1 uses one (it kept 2 before: CPU time twice the wall time)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import time, numpy as np, paddlec.runtime as rt\n"
+        f"m = rt.load({str(example_artifact)!r}, num_threads=2)\n"
+        "feed = {'image': np.random.rand(4, 3, 64, 64).astype(np.float32)}\n"
+        "m.run(feed)\n"
+        "m.set_num_threads(1)\n"
+        "m.run(feed)\n"
+        "cpu, wall = time.process_time(), time.perf_counter()\n"
+        "while time.perf_counter() - wall < 0.5:\n"
+        "    m.run(feed)\n"
+        "print((time.process_time() - cpu) / (time.perf_counter() - wall))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert float(proc.stdout) < 1.3, f"CPU time / wall time {float(proc.stdout):.2f} at 1 thread"

@@ -126,13 +126,16 @@ std::shared_ptr<Entry> Cached(const std::string& key, DLTensor* weight, Create c
   return entry;
 }
 
-// The cache key as raw bytes (op, weight address, attributes, shapes) in a reused per-thread
-// buffer: a call allocates nothing once warm.
+// The cache key as raw bytes (op, thread count, weight address, attributes, shapes) in a
+// reused per-thread buffer: a call allocates nothing once warm. The thread count is part of
+// it because a oneDNN primitive splits its work for the thread count it was created with and
+// runs that many threads whatever the caller asks later.
 const std::string& KeyOf(char op, const ffi::Shape& attrs, std::initializer_list<DLTensor*> ts,
                          DLTensor* weight) {
   thread_local std::string key;
   auto put = [](int64_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof(v)); };
   key.assign(1, op);
+  put(omp_get_max_threads());
   put(reinterpret_cast<int64_t>(weight ? DataOf(weight) : nullptr));
   put(static_cast<int64_t>(attrs.size()));
   for (int64_t a : attrs) put(a);

@@ -160,17 +160,24 @@ void OutputTile(const float* m, const Plan& p, int64_t tile, const Epilogue& ep,
     for (int i = 0; i < kTile && y0 + i < p.oh; ++i) {
       for (int j = 0; j < kTile && x0 + j < p.ow; ++j) {
         const int64_t at = ((n * p.oh + y0 + i) * p.ow + x0 + j) * p.k + k0;
-        const float* src = out + (i * kTile + j) * kLanes;
-        float* dst = y + at;
-        for (int l = 0; l < kLanes; ++l) {
-          float value = src[l];
-          if (ep.bias != nullptr) value += ep.bias[k0 + l];
-          if (ep.residual != nullptr) value += ep.residual[at + l];
-          if (ep.act == 1) value = value > 0.f ? value : 0.f;
-          if (ep.act == 2) value = value < ep.alpha ? ep.alpha : value > ep.beta ? ep.beta : value;
-          if (ep.act == 4) value = ep.alpha * value + ep.beta;
-          dst[l] = value;
+        float* value = out + (i * kTile + j) * kLanes;
+        // one branch per 16 lanes, each loop a single vector operation
+        if (ep.bias != nullptr) {
+          for (int l = 0; l < kLanes; ++l) value[l] += ep.bias[k0 + l];
         }
+        if (ep.residual != nullptr) {
+          for (int l = 0; l < kLanes; ++l) value[l] += ep.residual[at + l];
+        }
+        if (ep.act == 1) {
+          for (int l = 0; l < kLanes; ++l) value[l] = value[l] > 0.f ? value[l] : 0.f;
+        } else if (ep.act == 2) {
+          for (int l = 0; l < kLanes; ++l) {
+            value[l] = value[l] < ep.alpha ? ep.alpha : value[l] > ep.beta ? ep.beta : value[l];
+          }
+        } else if (ep.act == 4) {
+          for (int l = 0; l < kLanes; ++l) value[l] = ep.alpha * value[l] + ep.beta;
+        }
+        std::memcpy(y + at, value, sizeof(float) * kLanes);
       }
     }
   }
