@@ -13,7 +13,6 @@
 // is ~1.5e-5 of the output's largest magnitude. The weight transform runs in double precision.
 #pragma once
 
-#include <omp.h>
 
 #include <cstddef>
 #include <cstdint>
