@@ -41,6 +41,8 @@ class BenchRow:
     p90_ms: float
     runs: int
     ratio: float | None = None  # paddlec median / this engine's median (paddlec row: None)
+    # onnxruntime row: max |paddlec - onnxruntime| / max |onnxruntime| over the outputs
+    max_rel_diff: float | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -148,15 +150,17 @@ def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[in
                         progress(f"{name}: skipping peer {peer}: {exc}")
         for batch in batches:
             feed = _feeds(compiled.inputs, batch)
+            diff = None
             if check and "onnxruntime" in engines:
-                _check_outputs(compiled.run(feed), engines["onnxruntime"](feed), name)
+                diff = _check_outputs(compiled.run(feed), engines["onnxruntime"](feed), name)
             times = _time_interleaved(engines, feed, runs, warmup, block, thread_count)
             base = float(np.median(times["paddlec"]))
             for engine, samples in times.items():
                 median = float(np.median(samples))
                 rows.append(BenchRow(name, batch, thread_count, engine, median * 1e3,
                                      float(np.percentile(samples, 90)) * 1e3, len(samples),
-                                     None if engine == "paddlec" else base / median))
+                                     None if engine == "paddlec" else base / median,
+                                     diff if engine == "onnxruntime" else None))
             if progress:
                 progress(format_table(rows[-len(times):], header=False))
         for fn in engines.values():
@@ -188,8 +192,10 @@ def _time_interleaved(engines: dict[str, Callable], feed: dict, runs: int, warmu
     return times
 
 
-def _check_outputs(ours: dict, theirs: list, name: str, rtol: float = 1e-4) -> None:
-    """paddlec must agree with onnxruntime before its speed means anything."""
+def _check_outputs(ours: dict, theirs: list, name: str, rtol: float = 1e-4) -> float:
+    """paddlec must agree with onnxruntime before its speed means anything; returns the
+    largest relative difference over the outputs."""
+    worst = 0.0
     for (out_name, value), ref in zip(ours.items(), theirs):
         ref = np.asarray(ref)
         scale = float(np.max(np.abs(ref))) or 1.0
@@ -197,6 +203,8 @@ def _check_outputs(ours: dict, theirs: list, name: str, rtol: float = 1e-4) -> N
         if err > rtol:
             raise PaddlecError(f"{name}: output {out_name!r} differs from onnxruntime "
                                f"(max error {err:.2e} of max |ref|, limit {rtol:.0e})")
+        worst = max(worst, err)
+    return worst
 
 
 def format_table(rows: Sequence[BenchRow], header: bool = True) -> str:

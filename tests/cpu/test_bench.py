@@ -66,6 +66,10 @@ def test_bench_command_reports_rows_for_every_engine(tmp_path):
             paddlec = next(r for r in rows if r["batch"] == row["batch"]
                            and r["engine"] == "paddlec")
             assert row["ratio"] == pytest.approx(paddlec["median_ms"] / row["median_ms"])
+        # the checked difference from onnxruntime travels on the onnxruntime row
+        assert (row["max_rel_diff"] is None) == (row["engine"] != "onnxruntime")
+        if row["max_rel_diff"] is not None:
+            assert 0 <= row["max_rel_diff"] < 1e-4
 
 
 def test_bench_artifact_without_source_is_a_usage_error(example_artifact):

@@ -199,9 +199,9 @@ void Run(const Entry& entry, std::initializer_list<void*> handles) {
 }
 
 // Reorder constant weights (`source`, laid out as `entry->weights_md`) once into the layout
-// the primitive prefers.
-void PackFrom(Entry* entry, const memory::desc& wanted, void* source) {
-  if (wanted == entry->weights_md) return;
+// the primitive prefers; `copy` also copies a source already in that layout (a temporary).
+void PackFrom(Entry* entry, const memory::desc& wanted, void* source, bool copy = false) {
+  if (wanted == entry->weights_md && !copy) return;
   dnnl::stream stream(Engine());
   memory user(entry->weights_md, Engine(), source);
   entry->packed_weights = memory(wanted, Engine());
@@ -252,8 +252,9 @@ void AppendActivation(dnnl::post_ops& ops, int64_t kind, int64_t alpha_bits, int
 // Winograd F(4,3) replaces the direct convolution for 3x3, stride-1, undilated, ungrouped
 // layers whose channel counts are multiples of 16 and whose output has at least
 // kWinogradMinTiles 4x4 tiles. ResNet's 3x3 layers, 2 threads, against oneDNN's direct
-// convolution: 1.4-1.9x faster at batch 1 (56x56x64 to 14x14x256), 1.5-2.1x at batch 8; the
-// 7x7x512 layer at batch 1 has 4 tiles, too few rows for the 36 GEMMs, and is 0.85x.
+// convolution (`python -m paddlec.bench.winograd_layers`): 1.25-1.6x faster at batch 1
+// (56x56x64 to 14x14x256), 1.0-1.6x at batch 8. The 7x7x512 layer at batch 1 has 4 tiles,
+// too few rows for the 36 GEMMs: 0.85x in a one-off prototype, so it stays direct.
 constexpr int64_t kWinogradMinTiles = 16;
 
 bool UseWinograd(const ffi::Shape& attrs, DLTensor* data, DLTensor* weight, DLTensor* out) {
@@ -288,13 +289,7 @@ std::shared_ptr<Entry> WinogradEntry(const ffi::Shape& attrs, DLTensor* data, DL
   std::vector<float> transformed(static_cast<size_t>(points * c * k));
   winograd::TransformWeights(DataOf(weight), c, k, transformed.data());
   e->fingerprint = FingerprintOf(weight);
-  PackFrom(e.get(), pd.weights_desc(), transformed.data());
-  if (!e->reorder_weights) {  // the primitive takes the plain layout: keep a copy
-    e->packed_weights = memory(e->weights_md, Engine());
-    std::memcpy(e->packed_weights.get_data_handle(), transformed.data(),
-                transformed.size() * sizeof(float));
-    e->reorder_weights = true;
-  }
+  PackFrom(e.get(), pd.weights_desc(), transformed.data(), /*copy=*/true);
   e->Arg(DNNL_ARG_SRC, e->src_md);
   e->Arg(DNNL_ARG_WEIGHTS, pd.weights_desc());
   e->Arg(DNNL_ARG_DST, e->dst_md);
