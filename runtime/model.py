@@ -141,9 +141,19 @@ class Model:
 
             self.region_backend = attach_regions(self, tvm, region_backend)
         self._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
-        self._main = self._vm["main"]
+        # a compiler-made copy of main for batch 1 (static shapes): the function and the
+        # indices of the inputs whose leading dimension must be 1 to call it
+        batch_one = self.manifest.raw.get("batch_one") or {}
+        self._batch_one_function = batch_one.get("function")
+        self._batch_one_inputs = tuple(batch_one.get("inputs", ()))
+        self._bind_functions()
         self._lock = threading.Lock()
         self._staging: dict[int, Any] = {}  # input index → tensor reused by run()
+
+    def _bind_functions(self) -> None:
+        self._main = self._vm["main"]
+        self._main_batch_one = (self._vm[self._batch_one_function]
+                                if self._batch_one_function else None)
 
     def set_num_threads(self, num_threads: int) -> None:
         """Threads for TVM's pool (of each thread that runs the model) and the oneDNN
@@ -173,7 +183,7 @@ class Model:
         twin.__dict__.update(self.__dict__)
         tvm = tvm_runtime()
         twin._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
-        twin._main = twin._vm["main"]
+        twin._bind_functions()
         twin._lock = threading.Lock()
         twin._staging = {}
         return twin
@@ -214,10 +224,15 @@ class Model:
             return self._invoke(args)
 
     def _invoke(self, args: list[Any]) -> list[Any]:
-        """Call ``main`` (the caller holds ``self._lock``); returns the flat outputs."""
+        """Call ``main``, or its batch-1 copy when every batched input has batch 1 (the
+        caller holds ``self._lock``); returns the flat outputs."""
         if self.num_threads is not None:
             _configure_thread_pool(tvm_runtime(), self.num_threads)
-        flat = _flatten(self._main(*args))
+        function = self._main
+        if self._main_batch_one is not None and all(
+                args[index].shape[0] == 1 for index in self._batch_one_inputs):
+            function = self._main_batch_one
+        flat = _flatten(function(*args))
         if len(flat) != len(self.outputs):
             raise ArtifactError(
                 f"{self.path}: the library returned {len(flat)} outputs, "

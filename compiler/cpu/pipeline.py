@@ -33,6 +33,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     (``kernel_choice``: "auto", or "library" / "tvm" to force one; see ``choose.py``).
     ``winograd`` lets the convolution kernel run 3x3 stride-1 layers as Winograd F(4,3)."""
     from ..determinism import SortShapeFuncStores
+    from ..specialize import add_batch_one
     from .fold_bn import fold_batch_norm
     from .offload import offload_to_dnnl
     from .schedule import schedule_cpu_kernels
@@ -50,6 +51,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
             chooser = KernelChooser(mod, tvm_target, records, kernels, mode=kernel_choice)
         mod, counts = offload_to_dnnl(mod, chooser, winograd=winograd)
         stats = dict(sorted(counts.items()))
+    mod, batch_one = add_batch_one(mod)
     if stats and kernels is None:
         kernels = _native_kernels()
     pipeline = _pipeline(tvm_target, schedule_cpu_kernels(tvm_target, records),
@@ -63,6 +65,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
                                   options=list(kernels.link_options))
     log.info("cpu fast path: %s", stats or "off")
     return {
+        **({"batch_one": batch_one} if batch_one else {}),
         "native_libraries": list(kernels.libraries) if stats else [],
         "cpu": {"fast_path": bool(stats), "library_calls": stats,
                 "winograd": bool(stats) and winograd,
