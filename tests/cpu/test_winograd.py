@@ -141,3 +141,23 @@ def test_too_few_tiles_stays_direct(artifacts):
     tiles = -(-height // 4) * -(-width // 4)
     on = _verbose_primitives(folder / "on", 1, height, width)
     assert any(line.startswith("matmul 36x") for line in on) == (tiles >= 16)
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="blocks are used with 2+ threads only")
+def test_large_layers_run_in_blocks_and_agree(artifacts):
+    """Past 16 MB of whole-layer tile buffers, each thread transforms, multiplies and
+    transforms back blocks of 128 tiles (here: batch 201); 1 thread keeps the whole-layer
+    path. Both agree with onnxruntime, and the last block is a partial one."""
+    path, folder, (height, width), _, _ = artifacts
+    batch = 201
+    assert batch * -(-height // 4) * -(-width // 4) % 128 != 0  # a partial last block
+    x = np.random.default_rng(4).standard_normal((batch, 16, height, width)).astype(np.float32)
+    want = ort_run(path, {"x": x})["y"]
+    two = rt.load(folder / "on", num_threads=2).run({"x": x})["y"]
+    one = rt.load(folder / "on", num_threads=1).run({"x": x})["y"]
+    assert _rel_err(two, want) < RTOL and _rel_err(one, want) < RTOL
+    code = _VERBOSE_RUN.replace("rt.load(sys.argv[1])", "rt.load(sys.argv[1], num_threads=2)")
+    proc = subprocess.run([sys.executable, "-c", code, str(folder / "on"), str(batch),
+                           str(height), str(width)], capture_output=True, text=True,
+                          env=dict(os.environ, ONEDNN_VERBOSE="1"), check=True)
+    assert ",36x128x16:36x16x32," in proc.stdout  # the 16 -> 32 layer, in blocks

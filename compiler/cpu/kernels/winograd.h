@@ -106,9 +106,11 @@ static inline void OutputAxis(const float* m, float* o, int in_stride, int out_s
   }
 }
 
-// V[point][tile][c] = B^T d B for every channel of one tile (zero padding outside the input).
+// V[point][row][c] = B^T d B for every channel of one tile (zero padding outside the input);
+// `rows` is V's row count: all tiles of the layer, or one block of them.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void InputTile(const float* x, const Plan& p, int64_t tile, float* v) {
+void InputTile(const float* x, const Plan& p, int64_t tile, float* v, int64_t row,
+               int64_t rows) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   const int64_t n = tile / per_image, r = tile % per_image;
   const int64_t y0 = (r / p.tiles_w) * kTile - p.pad_top;
@@ -131,15 +133,16 @@ void InputTile(const float* x, const Plan& p, int64_t tile, float* v) {
       InputAxis(t + i * kAlpha * kLanes, out + i * kAlpha * kLanes, kLanes);
     }
     for (int q = 0; q < kPoints; ++q) {
-      std::memcpy(v + (q * p.tiles + tile) * p.c + c0, out + q * kLanes, sizeof(float) * kLanes);
+      std::memcpy(v + (q * rows + row) * p.c + c0, out + q * kLanes, sizeof(float) * kLanes);
     }
   }
 }
 
-// y = A^T M A for every output channel of one tile, then the epilogue; rows and columns past
-// the output's edge are dropped.
+// y = A^T M A for every output channel of one tile (row `row` of M's `rows`), then the
+// epilogue; rows and columns past the output's edge are dropped.
 __attribute__((target_clones("avx512f", "avx2", "default")))
-void OutputTile(const float* m, const Plan& p, int64_t tile, const Epilogue& ep, float* y) {
+void OutputTile(const float* m, const Plan& p, int64_t tile, int64_t row, int64_t rows,
+                const Epilogue& ep, float* y) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   const int64_t n = tile / per_image, r = tile % per_image;
   const int64_t y0 = (r / p.tiles_w) * kTile, x0 = (r % p.tiles_w) * kTile;
@@ -147,7 +150,7 @@ void OutputTile(const float* m, const Plan& p, int64_t tile, const Epilogue& ep,
   alignas(64) float out[kTile * kTile * kLanes];
   for (int64_t k0 = 0; k0 < p.k; k0 += kLanes) {
     for (int q = 0; q < kPoints; ++q) {
-      std::memcpy(gathered + q * kLanes, m + (q * p.tiles + tile) * p.k + k0,
+      std::memcpy(gathered + q * kLanes, m + (q * rows + row) * p.k + k0,
                   sizeof(float) * kLanes);
     }
     for (int j = 0; j < kAlpha; ++j) {
