@@ -31,6 +31,8 @@ class CompileOptions:
     disabled_passes: tuple[str, ...] = ()
     fast_path: bool = True  # llvm: hand conv/matmul/pool to oneDNN (compiler/cpu)
     winograd: bool = True  # llvm fast path: 3x3 stride-1 convs may run as Winograd F(4,3)
+    # llvm fast path: expand -> depthwise -> project chains run as one strip-wise kernel
+    fuse_blocks: bool = True
     records: str | None = None  # llvm: MetaSchedule records from `paddlec tune`
     # llvm with records: per workload "auto" (time tuned TVM vs oneDNN, keep the faster),
     # "library" or "tvm" (force one, for checks); see compiler/cpu/choose.py

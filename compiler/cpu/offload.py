@@ -447,19 +447,24 @@ def _map_dataflow_blocks(mod, rewrite: Callable) -> object:
     return updated
 
 
-def offload_to_dnnl(mod, decide: Callable | None = None,
-                    winograd: bool = True) -> tuple[object, OffloadStats]:
+def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
+                    fuse_blocks: bool = True) -> tuple[object, OffloadStats]:
     """Rewrite ``mod`` (an NCHW Relax module with constants bound) to call the oneDNN kernels;
     returns the new module and how many call sites of each kind it created. ``decide``
     (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM. ``winograd``
-    lets the kernel run eligible 3x3 convolutions as Winograd F(4,3) (``winograd.h``)."""
+    lets the kernel run eligible 3x3 convolutions as Winograd F(4,3) (``winograd.h``);
+    ``fuse_blocks`` fuses inverted residual blocks (``fuse_inverted_residual.py``)."""
+    from .fuse_inverted_residual import fuse_inverted_residuals
+
     stats: OffloadStats = collections.Counter()
     mod = _map_dataflow_blocks(
         mod, lambda block: _BlockRewriter(block, stats, decide, winograd).run())
     mod = cancel_transposes(mod)
     if stats:
         mod = reorder_layouts(mod, stats)
-    return mod, stats
+    if fuse_blocks and stats["conv2d"]:
+        mod = fuse_inverted_residuals(mod, stats)
+    return mod, +stats
 
 
 def cancel_transposes(mod):

@@ -26,12 +26,13 @@ log = logging.getLogger("paddlec.compiler.cpu")
 
 def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = True,
               records: str | Path | None = None, kernel_choice: str = "auto",
-              winograd: bool = True) -> dict:
+              winograd: bool = True, fuse_blocks: bool = True) -> dict:
     """Build ``mod`` for a CPU target into ``out_file``; returns the manifest fields this path
     adds (``native_libraries``, ``cpu``). With ``records`` on the fast path, each conv /
     dense workload the records cover is timed both ways and runs where it is faster
     (``kernel_choice``: "auto", or "library" / "tvm" to force one; see ``choose.py``).
-    ``winograd`` lets the convolution kernel run 3x3 stride-1 layers as Winograd F(4,3)."""
+    ``winograd`` lets the convolution kernel run 3x3 stride-1 layers as Winograd F(4,3);
+    ``fuse_blocks`` runs inverted residual blocks as one kernel each."""
     from ..determinism import SortShapeFuncStores
     from ..specialize import add_batch_one
     from .fold_bn import fold_batch_norm
@@ -49,7 +50,8 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
 
             kernels = _native_kernels()
             chooser = KernelChooser(mod, tvm_target, records, kernels, mode=kernel_choice)
-        mod, counts = offload_to_dnnl(mod, chooser, winograd=winograd)
+        mod, counts = offload_to_dnnl(mod, chooser, winograd=winograd,
+                                      fuse_blocks=fuse_blocks)
         stats = dict(sorted(counts.items()))
     mod, batch_one = add_batch_one(mod)
     if stats and kernels is None:

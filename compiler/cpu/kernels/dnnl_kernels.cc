@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "oneapi/dnnl/dnnl.hpp"
+#include "inverted_residual.h"
 #include "winograd.h"
 
 namespace {
@@ -104,6 +105,7 @@ struct Entry {
   bool is_winograd = false;  // a batched matmul between Winograd transforms (see winograd.h)
   winograd::Plan plan{};
   int64_t block_rows = 0;  // Winograd in blocks of this many tiles per thread (0: whole layer)
+  std::shared_ptr<inverted_residual::Block> block;  // a fused inverted residual block
 
   void Arg(int id, const memory::desc& md) {
     arg_ids.push_back(id);
@@ -429,6 +431,93 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
            has_residual ? residual : nullptr, out);
 }
 
+// Inverted residual block (inverted_residual.h), NHWC data [N, H, W, C]: optional 1x1 expand
+// (w_expand [E, C, 1, 1], b_expand [E]), 3x3 depthwise (w_dw [E, 1, 3, 3], b_dw [E]), 1x1
+// project (w_project [K, E, 1, 1], b_project [K]), optional residual of the output's shape.
+// attrs: has_expand, expand act kind / alpha bits / beta bits, depthwise stride h w, pad top
+//        left bottom right, depthwise act (3), project act (3), has_residual.
+// Strips of output rows hold about kStripFloats of expanded and depthwise rows (512 KB: the
+// strip and the weights stay in a core's 2 MB L2).
+constexpr int64_t kStripFloats = 128 << 10;
+
+std::shared_ptr<inverted_residual::Block> MakeBlock(const ffi::Shape& attrs, DLTensor* data,
+                                                    DLTensor* w_expand, DLTensor* b_expand,
+                                                    DLTensor* w_dw, DLTensor* b_dw,
+                                                    DLTensor* w_project, DLTensor* b_project,
+                                                    DLTensor* out) {
+  namespace ir = inverted_residual;
+  auto act = [&](int at) { return ir::Act{attrs[at], FloatOfBits(attrs[at + 1]),
+                                          FloatOfBits(attrs[at + 2])}; };
+  auto b = std::make_shared<ir::Block>();
+  const int64_t ch = w_dw->shape[0], k = out->shape[3];
+  b->has_expand = attrs[0] != 0;
+  b->c_in = data->shape[3];
+  if (b->has_expand) {
+    b->expand = ir::PackPointwise(DataOf(w_expand), DataOf(b_expand), b->c_in, ch, act(1));
+  }
+  ir::Depthwise& d = b->dw;
+  d.channels = ch;
+  d.h = data->shape[1];
+  d.w = data->shape[2];
+  d.oh = out->shape[1];
+  d.ow = out->shape[2];
+  d.stride_h = attrs[4];
+  d.stride_w = attrs[5];
+  d.pad_top = attrs[6];
+  d.pad_left = attrs[7];
+  d.taps.resize(static_cast<size_t>(9 * ch));
+  const float* taps = DataOf(w_dw);
+  for (int64_t c = 0; c < ch; ++c) {
+    for (int t = 0; t < 9; ++t) d.taps[t * ch + c] = taps[c * 9 + t];
+  }
+  d.bias.assign(DataOf(b_dw), DataOf(b_dw) + ch);
+  d.act = act(10);
+  b->project = ir::PackPointwise(DataOf(w_project), DataOf(b_project), ch, k, act(13));
+  const int64_t per_strip_row = d.stride_h * d.w * ch + d.ow * ch;
+  b->strip = std::clamp<int64_t>((kStripFloats - 3 * d.w * ch) / per_strip_row + 1, 1, d.oh);
+  const int64_t n = data->shape[0], threads = omp_get_max_threads();
+  b->parts = n % threads == 0 ? 1 : n < threads ? (threads + n - 1) / n : 2;
+  b->parts = std::min(b->parts, d.oh);
+  return b;
+}
+
+void InvertedResidual(DLTensor* data, DLTensor* w_expand, DLTensor* b_expand, DLTensor* w_dw,
+                      DLTensor* b_dw, DLTensor* w_project, DLTensor* b_project,
+                      DLTensor* residual, ffi::Shape attrs, DLTensor* out) {
+  ApplyThreads();
+  for (DLTensor* t : {data, w_expand, b_expand, w_dw, b_dw, w_project, b_project, out}) {
+    CheckF32(t, "inverted residual tensor");
+  }
+  const bool has_expand = attrs.size() == 17 && attrs[0] != 0;
+  const int64_t ch = w_dw->ndim == 4 ? w_dw->shape[0] : 0;
+  if (attrs.size() != 17 || data->ndim != 4 || out->ndim != 4 || w_dw->ndim != 4 ||
+      w_project->ndim != 4 || ch % inverted_residual::kLanes != 0 ||
+      ch > inverted_residual::kMaxChannels || data->shape[3] > inverted_residual::kMaxChannels ||
+      w_dw->shape[2] != 3 || w_dw->shape[3] != 3 || w_project->shape[1] != ch ||
+      out->shape[3] != w_project->shape[0] || (!has_expand && data->shape[3] != ch) ||
+      (has_expand && (w_expand->shape[0] != ch || w_expand->shape[1] != data->shape[3]))) {
+    TVM_FFI_THROW(ValueError) << "paddlec_dnnl_inverted_residual: bad arguments";
+  }
+  const std::string& key = KeyOf('i', attrs, {data, out}, w_project);
+  auto entry = Cached(key, w_project, [&]() {
+    auto e = std::make_shared<Entry>();
+    e->block = MakeBlock(attrs, data, w_expand, b_expand, w_dw, b_dw, w_project, b_project, out);
+    e->fingerprint = FingerprintOf(w_project);
+    return e;
+  });
+  const inverted_residual::Block& block = *entry->block;
+  const float* x = DataOf(data);
+  const float* r = attrs[16] != 0 ? DataOf(residual) : nullptr;
+  float* y = DataOf(out);
+  const int64_t units = data->shape[0] * block.parts, oh = block.dw.oh;
+#pragma omp parallel for schedule(static)
+  for (int64_t u = 0; u < units; ++u) {
+    const int64_t part = u % block.parts;
+    inverted_residual::RunBand(block, x, r, y, u / block.parts, oh * part / block.parts,
+                               oh * (part + 1) / block.parts);
+  }
+}
+
 // Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ residual, the output's
 // shape) (+ activation). attrs: has_bias, has_residual, act kind, act alpha bits, beta bits.
 void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
@@ -625,6 +714,7 @@ int64_t SetNumThreads(int64_t threads) {
 
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_conv2d, Conv2d);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_dense, Dense);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_inverted_residual, InvertedResidual);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_batch_matmul, BatchMatmul);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_pool2d, Pool2d);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_softmax, Softmax);

@@ -1,0 +1,140 @@
+"""Fuse MobileNetV2-style inverted residual blocks into one oneDNN-path kernel call.
+
+Runs after :func:`offload.offload_to_dnnl`, on its NHWC kernel calls. Rewrites, inside each
+dataflow block:
+
+    e = dnnl_conv2d(x, We, be)           1x1, stride 1, no padding, ungrouped (optional)
+    d = dnnl_conv2d(e, Wd, bd)           3x3 depthwise (groups = channels), undilated
+    y = dnnl_conv2d(d, Wp, bp [, r])     1x1, stride 1, no padding, ungrouped
+      →  y = dnnl_inverted_residual(x, We, be, Wd, bd, Wp, bp [, r])
+
+with each layer's activation (ReLU, clip, linear; not GELU) and the project layer's residual
+add carried over. The kernel (``kernels/inverted_residual.h``) computes the same three layers
+strip by strip, so ``e`` and ``d`` never go through memory whole.
+
+Safe because ``e`` and ``d`` must have no other user (they are not computed anywhere else),
+every weight and bias must be a constant, and the kernel's limits (channels of the depthwise
+layer a multiple of 16, at most 1024 channels into either 1x1 layer) are checked here;
+anything else is left as the three separate calls. The kernel's GEMMs and depthwise sums
+accumulate in a different order than oneDNN's, so results differ by float rounding only
+(checked against onnxruntime in ``tests/cpu/test_inverted_residual.py``).
+"""
+
+from __future__ import annotations
+
+import collections
+
+import tvm
+from tvm import relax
+
+from .offload import KERNELS, OffloadStats, _map_dataflow_blocks
+
+__all__ = ["FUSED_KERNEL", "fuse_inverted_residuals"]
+
+FUSED_KERNEL = "paddlec_dnnl_inverted_residual"
+_LANES, _MAX_CHANNELS, _GELU = 16, 1024, 3
+
+# Attribute positions of a paddlec_dnnl_conv2d call (see offload.py / dnnl_kernels.cc).
+_STRIDE, _PAD, _DILATION, _GROUPS, _HAS_BIAS, _HAS_RESIDUAL, _ACT = 0, 2, 6, 8, 9, 10, 11
+
+
+class _Conv:
+    """One ``paddlec_dnnl_conv2d`` call: its arguments and integer attributes."""
+
+    def __init__(self, index: int, binding) -> None:
+        self.index = index
+        self.var = binding.var
+        self.data, self.weight, self.bias, self.residual, attrs = binding.value.args[1].fields
+        self.attrs = [int(v) for v in attrs.values]
+        self.shape = [int(s) for s in self.weight.value.shape]  # O, I/groups, KH, KW
+
+    @property
+    def act(self) -> list[int]:
+        return self.attrs[_ACT:_ACT + 3]
+
+    def plain(self) -> bool:
+        """Bias present, no GELU: what the fused kernel's epilogues cover."""
+        return self.attrs[_HAS_BIAS] == 1 and self.attrs[_ACT] != _GELU
+
+    def pointwise(self) -> bool:
+        a = self.attrs
+        return (self.plain() and self.shape[2:] == [1, 1] and a[_STRIDE:_STRIDE + 2] == [1, 1]
+                and a[_PAD:_PAD + 4] == [0, 0, 0, 0] and a[_GROUPS] == 1)
+
+    def depthwise(self) -> bool:
+        a, channels = self.attrs, self.shape[0]
+        return (self.plain() and self.shape[1:] == [1, 3, 3] and a[_GROUPS] == channels
+                and a[_DILATION:_DILATION + 2] == [1, 1] and a[_HAS_RESIDUAL] == 0
+                and channels % _LANES == 0 and channels <= _MAX_CHANNELS)
+
+
+def _conv_calls(block) -> dict:
+    """{bound variable: _Conv} for every oneDNN convolution call in ``block``."""
+    convs = {}
+    for index, binding in enumerate(block.bindings):
+        value = binding.value
+        if (isinstance(value, tvm.ir.Call) and len(value.args) == 2
+                and getattr(value.args[0], "global_symbol", None) == KERNELS["conv2d"]):
+            convs[binding.var] = _Conv(index, binding)
+    return convs
+
+
+def _fuse_block(block, stats: OffloadStats):
+    convs = _conv_calls(block)
+    uses: collections.Counter = collections.Counter()
+    for binding in block.bindings:
+        value = binding.value
+        args = value.args[1].fields if (isinstance(value, tvm.ir.Call) and len(value.args) == 2
+                                        and isinstance(value.args[1], relax.Tuple)) else None
+        for var in (args if args is not None else relax.analysis.free_vars(value)):
+            if isinstance(var, relax.Var):
+                uses[var] += 1
+
+    def only_feeds(conv: _Conv) -> bool:  # a block-local value read once
+        return isinstance(conv.var, relax.DataflowVar) and uses[conv.var] == 1
+
+    replaced: dict[int, relax.VarBinding] = {}
+    dropped: set[int] = set()
+    for project in convs.values():
+        if not project.pointwise() or project.index in dropped:
+            continue
+        dw = convs.get(project.data)
+        if dw is None or not dw.depthwise() or not only_feeds(dw) or dw.index in replaced:
+            continue
+        channels = dw.shape[0]
+        if channels > _MAX_CHANNELS or project.shape[1] != channels:
+            continue
+        expand = convs.get(dw.data)
+        if (expand is None or not expand.pointwise() or expand.attrs[_HAS_RESIDUAL]
+                or not only_feeds(expand) or expand.index in replaced
+                or expand.shape[1] > _MAX_CHANNELS):
+            expand = None
+        data = expand.data if expand is not None else dw.data
+        if expand is None and int(data.ty.shape.values[3]) != channels:
+            continue
+        has_residual = project.attrs[_HAS_RESIDUAL]
+        a = dw.attrs
+        attrs = ([1 if expand is not None else 0, *(expand.act if expand else [0, 0, 0])]
+                 + a[_STRIDE:_STRIDE + 2] + a[_PAD:_PAD + 4] + dw.act + project.act
+                 + [has_residual])
+        first = expand if expand is not None else dw
+        args = [data, first.weight, first.bias, dw.weight, dw.bias, project.weight,
+                project.bias, project.residual if has_residual else project.weight,
+                relax.ShapeExpr(attrs)]
+        call = relax.call_dps_packed(FUSED_KERNEL, args, project.var.ty)
+        replaced[project.index] = relax.VarBinding(project.var, call)
+        dropped.add(dw.index)
+        if expand is not None:
+            dropped.add(expand.index)
+        stats["inverted_residual"] += 1
+        stats["conv2d"] -= 3 if expand is not None else 2
+    if not replaced:
+        return block
+    bindings = [replaced.get(i, b) for i, b in enumerate(block.bindings) if i not in dropped]
+    return relax.DataflowBlock(bindings)
+
+
+def fuse_inverted_residuals(mod, stats: OffloadStats):
+    """``mod`` with every eligible expand → depthwise → project chain of oneDNN convolution
+    calls replaced by one ``paddlec_dnnl_inverted_residual`` call; counts them in ``stats``."""
+    return _map_dataflow_blocks(mod, lambda block: _fuse_block(block, stats))

@@ -1,0 +1,298 @@
+// MobileNetV2's inverted residual block as one kernel, NHWC float32, used by dnnl_kernels.cc:
+//
+//   e = act1(conv1x1(x, We) + be)          expand (optional: blocks with expansion 1 have none)
+//   d = act2(depthwise3x3(e, Wd) + bd)     stride 1 or 2, any padding
+//   y = act3(conv1x1(d, Wp) + bp [+ r])    project, with the block's residual add
+//
+// Run layer by layer, e and d are the largest tensors of the network (6x the block's input)
+// and each makes a round trip through memory. Here every thread takes one image (or a band
+// of rows of it) and walks it in strips of a few output rows: it expands just the input rows
+// the strip needs (keeping the 1-2 rows the next strip shares), runs the depthwise layer on
+// them and projects the result straight into y, so e and d only live in the core's L2.
+//
+// The two 1x1 layers are GEMMs [pixels x C] x [C x K] on weights packed once as
+// [K / 16][C][16]; a register tile of MR pixels x NB * 16 channels accumulates over C. The
+// depthwise layer keeps its 9 taps of 16 channels in registers along an output row.
+// Vectors are GCC vector extensions, compiled for AVX-512, AVX2 and a baseline (target_clones).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+namespace {
+namespace inverted_residual {
+
+constexpr int kLanes = 16;
+typedef float V16 __attribute__((vector_size(64)));
+
+inline V16 Load(const float* p) {
+  V16 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline void Store(float* p, V16 v) { std::memcpy(p, &v, sizeof(v)); }
+
+// act kind: 0 none, 1 relu, 2 clip(alpha, beta), 4 alpha * x + beta (as in dnnl_kernels.cc).
+struct Act {
+  int64_t kind;
+  float alpha, beta;
+};
+
+inline __attribute__((always_inline)) V16 Apply(V16 v, const Act& act) {
+  if (act.kind == 1) {
+    const V16 zero = {};
+    v = v > zero ? v : zero;
+  } else if (act.kind == 2) {
+    const V16 lo = act.alpha - V16{}, hi = act.beta - V16{};
+    v = v < lo ? lo : v;
+    v = v > hi ? hi : v;
+  } else if (act.kind == 4) {
+    v = act.alpha * v + act.beta;
+  }
+  return v;
+}
+
+// A 1x1 layer's weights packed for the GEMM: [blocks][c][16], output channels past k zero.
+struct Pointwise {
+  int64_t c = 0, k = 0, blocks = 0;
+  std::vector<float> packed, bias;  // bias padded to blocks * 16
+  Act act{0, 0.f, 0.f};
+};
+
+// oihw: [k][c][1][1].
+inline Pointwise PackPointwise(const float* oihw, const float* bias, int64_t c, int64_t k,
+                               Act act) {
+  Pointwise p;
+  p.c = c;
+  p.k = k;
+  p.blocks = (k + kLanes - 1) / kLanes;
+  p.packed.assign(static_cast<size_t>(p.blocks * c * kLanes), 0.f);
+  p.bias.assign(static_cast<size_t>(p.blocks * kLanes), 0.f);
+  for (int64_t o = 0; o < k; ++o) {
+    for (int64_t i = 0; i < c; ++i) {
+      p.packed[((o / kLanes) * c + i) * kLanes + o % kLanes] = oihw[o * c + i];
+    }
+    p.bias[o] = bias[o];
+  }
+  p.act = act;
+  return p;
+}
+
+// Register tile: rows [0, MR) x channel blocks [0, NB) of C = A x B, then bias, residual,
+// activation. a: MR rows of lda; b: the first block's packed weights; c, r: rows of ldc.
+template <int MR, int NB>
+inline __attribute__((always_inline)) void Tile(const float* a, int64_t lda, const float* b,
+                                                int64_t c_in, const float* bias, const Act& act,
+                                                const float* r, float* c, int64_t ldc) {
+  V16 acc[MR][NB];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) acc[i][j] = V16{};
+  }
+  const int64_t block = c_in * kLanes;
+  for (int64_t q = 0; q < c_in; ++q) {
+    V16 w[NB];
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) w[j] = Load(b + j * block + q * kLanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      const float x = a[i * lda + q];
+#pragma GCC unroll 4
+      for (int j = 0; j < NB; ++j) acc[i][j] += x * w[j];
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+#pragma GCC unroll 4
+    for (int j = 0; j < NB; ++j) {
+      V16 v = acc[i][j] + Load(bias + j * kLanes);
+      if (r != nullptr) v += Load(r + i * ldc + j * kLanes);
+      Store(c + i * ldc + j * kLanes, Apply(v, act));
+    }
+  }
+}
+
+// Rows of tile per channel-block count: 24-28 accumulators of the 32 AVX-512 registers.
+template <int NB>
+constexpr int RowsFor() {
+  return NB == 4 ? 6 : NB == 3 ? 8 : NB == 2 ? 12 : 14;
+}
+
+// One column group (NB blocks starting at channel `col`) over rows [0, m): full tiles in
+// place; a partial tile (last rows, or channels past k) goes through a zero-padded scratch.
+template <int NB>
+inline __attribute__((always_inline)) void Columns(const Pointwise& p, int64_t col,
+                                                   const float* a, int64_t m, int64_t lda,
+                                                   const float* r, float* c, int64_t ldc) {
+  constexpr int MR = RowsFor<NB>();
+  const float* b = p.packed.data() + (col / kLanes) * p.c * kLanes;
+  const float* bias = p.bias.data() + col;
+  const bool partial_columns = col + NB * kLanes > p.k;
+  int64_t i = 0;
+  if (!partial_columns) {
+    for (; i + MR <= m; i += MR) {
+      Tile<MR, NB>(a + i * lda, lda, b, p.c, bias, p.act, r ? r + i * ldc + col : nullptr,
+                   c + i * ldc + col, ldc);
+    }
+  }
+  for (; i < m; i += MR) {
+    const int64_t rows = std::min<int64_t>(MR, m - i);
+    const int64_t cols = std::min<int64_t>(NB * kLanes, p.k - col);
+    alignas(64) float a_tile[MR * 1024];  // C <= 1024 (checked by the caller)
+    alignas(64) float r_tile[MR * NB * kLanes], c_tile[MR * NB * kLanes];
+    std::memset(a_tile, 0, sizeof(float) * MR * p.c);
+    for (int64_t t = 0; t < rows; ++t) {
+      std::memcpy(a_tile + t * p.c, a + (i + t) * lda, sizeof(float) * p.c);
+      if (r != nullptr) {
+        std::memcpy(r_tile + t * NB * kLanes, r + (i + t) * ldc + col, sizeof(float) * cols);
+      }
+    }
+    Tile<MR, NB>(a_tile, p.c, b, p.c, bias, p.act, r ? r_tile : nullptr, c_tile, NB * kLanes);
+    for (int64_t t = 0; t < rows; ++t) {
+      std::memcpy(c + (i + t) * ldc + col, c_tile + t * NB * kLanes, sizeof(float) * cols);
+    }
+  }
+}
+
+constexpr int64_t kMaxChannels = 1024;
+
+// c[m][k] = act(a[m][c] x W + bias [+ r]); rows of a are lda apart, rows of c and r ldc.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void Gemm(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r, float* c,
+          int64_t ldc) {
+  int64_t col = 0;
+  const int64_t padded = p.blocks * kLanes;
+  for (; col + 4 * kLanes <= padded; col += 4 * kLanes) Columns<4>(p, col, a, m, lda, r, c, ldc);
+  const int64_t left = (padded - col) / kLanes;
+  if (left == 3) Columns<3>(p, col, a, m, lda, r, c, ldc);
+  if (left == 2) Columns<2>(p, col, a, m, lda, r, c, ldc);
+  if (left == 1) Columns<1>(p, col, a, m, lda, r, c, ldc);
+}
+
+// Depthwise 3x3 weights as [9][channels] and the geometry of one layer.
+struct Depthwise {
+  int64_t channels = 0;
+  int64_t h = 0, w = 0, oh = 0, ow = 0;
+  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  std::vector<float> taps, bias;
+  Act act{0, 0.f, 0.f};
+};
+
+// One output row of the depthwise layer. rows[kh]: input row oh * stride - pad_top + kh, or
+// null where that row is padding; out: ow x channels.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void DepthwiseRow(const Depthwise& d, const float* const rows[3], float* out) {
+  const int64_t ch = d.channels;
+  // output columns whose three input columns all lie inside the row
+  const int64_t first = std::min(d.ow, (d.pad_left + d.stride_w - 1) / d.stride_w);
+  int64_t last = first;
+  while (last < d.ow && last * d.stride_w - d.pad_left + 2 < d.w) ++last;
+  for (int64_t c0 = 0; c0 < ch; c0 += kLanes) {
+    V16 tap[9];
+    for (int t = 0; t < 9; ++t) {
+      tap[t] = rows[t / 3] != nullptr ? Load(d.taps.data() + t * ch + c0) : V16{};
+    }
+    const V16 bias = Load(d.bias.data() + c0);
+    const float* row0 = rows[0] ? rows[0] : rows[1] ? rows[1] : rows[2];
+    if (row0 == nullptr) {  // all three rows are padding
+      for (int64_t x = 0; x < d.ow; ++x) Store(out + x * ch + c0, Apply(bias, d.act));
+      continue;
+    }
+    const float* in[3] = {rows[0] ? rows[0] : row0, rows[1] ? rows[1] : row0,
+                          rows[2] ? rows[2] : row0};  // zero taps read a valid row
+    auto edge = [&](int64_t x) {
+      V16 acc = bias;
+      for (int kw = 0; kw < 3; ++kw) {
+        const int64_t ix = x * d.stride_w - d.pad_left + kw;
+        if (ix < 0 || ix >= d.w) continue;
+        for (int kh = 0; kh < 3; ++kh) acc += Load(in[kh] + ix * ch + c0) * tap[kh * 3 + kw];
+      }
+      Store(out + x * ch + c0, Apply(acc, d.act));
+    };
+    for (int64_t x = 0; x < first; ++x) edge(x);
+    for (int64_t x = first; x < last; ++x) {
+      const int64_t ix = (x * d.stride_w - d.pad_left) * ch + c0;
+      V16 acc = bias;
+#pragma GCC unroll 3
+      for (int kh = 0; kh < 3; ++kh) {
+        acc += Load(in[kh] + ix) * tap[kh * 3];
+        acc += Load(in[kh] + ix + ch) * tap[kh * 3 + 1];
+        acc += Load(in[kh] + ix + 2 * ch) * tap[kh * 3 + 2];
+      }
+      Store(out + x * ch + c0, Apply(acc, d.act));
+    }
+    for (int64_t x = last; x < d.ow; ++x) edge(x);
+  }
+}
+
+// The whole block: optional expand, depthwise, project.
+struct Block {
+  bool has_expand = false;
+  Pointwise expand, project;
+  Depthwise dw;
+  int64_t c_in = 0;       // block input channels (= dw.channels without expand)
+  int64_t strip = 1;      // output rows per strip
+  int64_t parts = 1;      // bands of output rows per image (one unit of work each)
+};
+
+// Rows of input a strip of output rows [o0, o1) reads: [lo, hi), clipped to the image.
+inline void InputRows(const Depthwise& d, int64_t o0, int64_t o1, int64_t* lo, int64_t* hi) {
+  *lo = std::max<int64_t>(0, o0 * d.stride_h - d.pad_top);
+  *hi = std::min<int64_t>(d.h, (o1 - 1) * d.stride_h - d.pad_top + 3);
+}
+
+// Per-thread buffers: expanded rows and depthwise output of one strip.
+inline float* Buffer(int which, size_t floats) {
+  thread_local std::vector<float> buffers[2];
+  if (buffers[which].size() < floats) buffers[which].resize(floats);
+  return buffers[which].data();
+}
+
+// One unit of work: image n, output rows [oa, ob). x: NHWC input; r: residual or null; y: out.
+inline void RunBand(const Block& b, const float* x, const float* r, float* y, int64_t n,
+                    int64_t oa, int64_t ob) {
+  const Depthwise& d = b.dw;
+  const int64_t ch = d.channels, row_floats = d.w * ch, k = b.project.k;
+  const int64_t max_rows = (b.strip - 1) * d.stride_h + 3;
+  float* e = b.has_expand ? Buffer(0, static_cast<size_t>(max_rows * row_floats)) : nullptr;
+  float* dw_out = Buffer(1, static_cast<size_t>(b.strip * d.ow * ch));
+  const float* image = x + n * d.h * d.w * b.c_in;
+  int64_t e_lo = 0, e_hi = 0;  // input rows held in e
+  for (int64_t o0 = oa; o0 < ob; o0 += b.strip) {
+    const int64_t o1 = std::min(ob, o0 + b.strip);
+    int64_t lo, hi;
+    InputRows(d, o0, o1, &lo, &hi);
+    if (b.has_expand) {
+      int64_t kept = 0;
+      if (lo >= e_lo && lo < e_hi) {
+        kept = e_hi - lo;
+        std::memmove(e, e + (lo - e_lo) * row_floats, sizeof(float) * kept * row_floats);
+      }
+      const int64_t first = lo + kept;
+      if (hi > first) {
+        Gemm(b.expand, image + first * d.w * b.c_in, (hi - first) * d.w, b.c_in, nullptr,
+             e + kept * row_floats, ch);
+      }
+      e_lo = lo;
+      e_hi = hi;
+    }
+    const float* source = b.has_expand ? e : image;
+    const int64_t source_lo = b.has_expand ? e_lo : 0;
+    for (int64_t o = o0; o < o1; ++o) {
+      const float* rows[3];
+      for (int kh = 0; kh < 3; ++kh) {
+        const int64_t iy = o * d.stride_h - d.pad_top + kh;
+        rows[kh] = iy < 0 || iy >= d.h ? nullptr : source + (iy - source_lo) * row_floats;
+      }
+      DepthwiseRow(d, rows, dw_out + (o - o0) * d.ow * ch);
+    }
+    const int64_t at = (n * d.oh + o0) * d.ow * k;
+    Gemm(b.project, dw_out, (o1 - o0) * d.ow, ch, r ? r + at : nullptr, y + at, k);
+  }
+}
+
+}  // namespace inverted_residual
+}  // namespace
