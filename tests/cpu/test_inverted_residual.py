@@ -1,0 +1,104 @@
+"""Inverted residual blocks as one kernel (compiler/cpu/fuse_inverted_residual.py and
+kernels/inverted_residual.h): which chains are fused, and that the fused kernel agrees with
+onnxruntime and with the three separate oneDNN layers (``fuse_blocks=False``) across image
+sizes that take one or several strips, strides, asymmetric pads, activations, channel counts
+that are not a multiple of 16, batches and thread counts."""
+
+from __future__ import annotations
+
+import numpy as np
+import onnx
+import pytest
+from _helpers import ort_run, save_model
+from onnx import TensorProto, helper, numpy_helper
+
+import paddlec.runtime as rt
+from paddlec.compiler import compile_model
+
+RTOL = 1e-4  # max |paddlec - ort| / max |ort|, as for the rest of the fast path
+
+
+def _rel_err(value: np.ndarray, ref: np.ndarray) -> float:
+    return float(np.max(np.abs(value - ref)) / max(float(np.max(np.abs(ref))), 1e-30))
+
+
+def _blocks_net(height: int, width: int) -> onnx.ModelProto:
+    """Five MobileNetV2-style blocks (input 16 channels):
+    p: no expand (depthwise on the input), 16 -> 32;
+    a: expand 32 -> 96, stride 1, Clip(0, 6), residual;
+    b: expand 32 -> 48, stride 2 with pads [0, 0, 1, 1], ReLU, project to 40 (not 16k);
+    d: its expand output is also a graph output, so only depthwise + project fuse;
+    e: a 24-channel depthwise layer, which the kernel does not take."""
+    rng = np.random.default_rng(0)
+    inits, nodes = [], []
+
+    def const(array) -> str:
+        name = f"c{len(inits)}"
+        inits.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
+        return name
+
+    def op(op_type, *args, out=None, **attrs) -> str:
+        out = out or f"t{len(nodes)}"
+        nodes.append(helper.make_node(op_type, list(args), [out], **attrs))
+        return out
+
+    def conv(x, cin, cout, k=1, group=1, act=None, out=None, **attrs) -> str:
+        fan_in = cin // group * k * k
+        weight = rng.standard_normal((cout, cin // group, k, k)) * (2.0 / fan_in) ** 0.5
+        y = op("Conv", x, const(weight), const(rng.normal(0, 0.1, cout)), group=group,
+               out=None if act else out, **attrs)
+        if act == "relu":
+            return op("Relu", y, out=out)
+        if act == "relu6":
+            return op("Clip", y, const(0.0), const(6.0), out=out)
+        return y
+
+    def depthwise(x, c, act, stride=1, pads=(1, 1, 1, 1)) -> str:
+        return conv(x, c, c, k=3, group=c, act=act, strides=[stride, stride], pads=list(pads))
+
+    p = conv(depthwise("x", 16, "relu6"), 16, 32)
+    a = op("Add", conv(depthwise(conv(p, 32, 96, act="relu6"), 96, "relu6"), 96, 32), p)
+    b = conv(depthwise(conv(a, 32, 48, act="relu"), 48, "relu", 2, (0, 0, 1, 1)), 48, 40)
+    side = conv(b, 40, 64, act="relu6", out="side")
+    d = conv(depthwise(side, 64, "relu6"), 64, 24)
+    conv(depthwise(d, 24, "relu6"), 24, 16, out="y")
+    oh, ow = -(-height // 2), -(-width // 2)
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16, height, width])]
+    outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 16, oh, ow]),
+               helper.make_tensor_value_info("side", TensorProto.FLOAT, ["N", 64, oh, ow])]
+    graph = helper.make_graph(nodes, "blocks", inputs, outputs, inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+
+
+# 13x13: every block in one strip; 64x37: the 96-channel block takes 4 strips of 17 rows.
+@pytest.fixture(scope="module", params=[(13, 13), (64, 37)], ids=["13x13", "64x37"])
+def artifacts(request, tmp_path_factory):
+    height, width = request.param
+    folder = tmp_path_factory.mktemp(f"blocks{height}x{width}")
+    path = save_model(folder, _blocks_net(height, width))
+    fused = compile_model(path, folder / "fused", target="llvm")
+    layers = compile_model(path, folder / "layers", target="llvm", fuse_blocks=False)
+    return path, folder, (height, width), fused, layers
+
+
+def test_only_eligible_chains_are_fused(artifacts):
+    _, _, _, fused, layers = artifacts
+    assert fused["cpu"]["library_calls"]["inverted_residual"] == 4   # p, a, b, d
+    assert fused["cpu"]["library_calls"]["conv2d"] == 3  # d's expand, e's two layers
+    assert "inverted_residual" not in layers["cpu"]["library_calls"]
+    assert layers["cpu"]["library_calls"]["conv2d"] == 13
+
+
+@pytest.mark.parametrize("batch,threads", [(1, 2), (2, 2), (3, 2), (3, 1)])
+def test_matches_onnxruntime_and_the_separate_layers(artifacts, batch, threads):
+    path, folder, (height, width), _, _ = artifacts
+    x = np.random.default_rng(batch).standard_normal((batch, 16, height, width))
+    x = x.astype(np.float32)
+    want = ort_run(path, {"x": x})
+    fused = rt.load(folder / "fused", num_threads=threads).run({"x": x})
+    layers = rt.load(folder / "layers", num_threads=threads).run({"x": x})
+    for name in ("y", "side"):
+        assert _rel_err(layers[name], want[name]) < RTOL
+        assert _rel_err(fused[name], want[name]) < RTOL
+        assert _rel_err(fused[name], layers[name]) < RTOL
+
