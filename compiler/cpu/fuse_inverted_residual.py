@@ -8,6 +8,12 @@ dataflow block:
     y = dnnl_conv2d(d, Wp, bp [, r])     1x1, stride 1, no padding, ungrouped
       →  y = dnnl_inverted_residual(x, We, be, Wd, bd, Wp, bp [, r])
 
+and, for the network's stem (a KxK convolution of an image with at most 4 channels, which
+offloading left behind an NCHW → NHWC reorder of the model's input),
+
+    s = dnnl_conv2d(dnnl_reorder(x_nchw), Ws, bs); d = ...(s); y = ...(d)
+      →  y = dnnl_inverted_residual(x_nchw, Ws, bs, Wd, bd, Wp, bp)
+
 with each layer's activation (ReLU, clip, linear; not GELU) and the project layer's residual
 add carried over. The kernel (``kernels/inverted_residual.h``) computes the same three layers
 strip by strip, so ``e`` and ``d`` never go through memory whole.
@@ -33,6 +39,8 @@ __all__ = ["FUSED_KERNEL", "fuse_inverted_residuals"]
 
 FUSED_KERNEL = "paddlec_dnnl_inverted_residual"
 _LANES, _MAX_CHANNELS, _GELU = 16, 1024, 3
+_STEM_CHANNELS, _MAX_STEM_ROWS = 4, 64  # stem input channels; input channels x kernel height
+_NONE, _EXPAND, _STEM = 0, 1, 2  # the block's first layer
 
 # Attribute positions of a paddlec_dnnl_conv2d call (see offload.py / dnnl_kernels.cc).
 _STRIDE, _PAD, _DILATION, _GROUPS, _HAS_BIAS, _HAS_RESIDUAL, _ACT = 0, 2, 6, 8, 9, 10, 11
@@ -61,6 +69,13 @@ class _Conv:
         return (self.plain() and self.shape[2:] == [1, 1] and a[_STRIDE:_STRIDE + 2] == [1, 1]
                 and a[_PAD:_PAD + 4] == [0, 0, 0, 0] and a[_GROUPS] == 1)
 
+    def stem(self) -> bool:
+        """A convolution the kernel can run on the NCHW input as the block's first layer."""
+        a, (_, c_in, kh, _) = self.attrs, self.shape
+        return (self.plain() and a[_GROUPS] == 1 and a[_DILATION:_DILATION + 2] == [1, 1]
+                and a[_HAS_RESIDUAL] == 0 and c_in <= _STEM_CHANNELS
+                and c_in * kh <= _MAX_STEM_ROWS)
+
     def depthwise(self) -> bool:
         a, channels = self.attrs, self.shape[0]
         return (self.plain() and self.shape[1:] == [1, 3, 3] and a[_GROUPS] == channels
@@ -68,19 +83,22 @@ class _Conv:
                 and channels % _LANES == 0 and channels <= _MAX_CHANNELS)
 
 
-def _conv_calls(block) -> dict:
-    """{bound variable: _Conv} for every oneDNN convolution call in ``block``."""
-    convs = {}
+def _kernel_calls(block, kernel: str) -> dict:
+    """{bound variable: (index, binding)} for every call of ``kernel`` in ``block``."""
+    calls = {}
     for index, binding in enumerate(block.bindings):
         value = binding.value
         if (isinstance(value, tvm.ir.Call) and len(value.args) == 2
-                and getattr(value.args[0], "global_symbol", None) == KERNELS["conv2d"]):
-            convs[binding.var] = _Conv(index, binding)
-    return convs
+                and getattr(value.args[0], "global_symbol", None) == KERNELS[kernel]):
+            calls[binding.var] = (index, binding)
+    return calls
 
 
 def _fuse_block(block, stats: OffloadStats):
-    convs = _conv_calls(block)
+    convs = {var: _Conv(*found) for var, found in _kernel_calls(block, "conv2d").items()}
+    to_nhwc = {var: (index, binding.value.args[1].fields[0])
+               for var, (index, binding) in _kernel_calls(block, "reorder").items()
+               if [int(v) for v in binding.value.args[1].fields[1].values] == [0]}
     uses: collections.Counter = collections.Counter()
     for binding in block.bindings:
         value = binding.value
@@ -105,20 +123,35 @@ def _fuse_block(block, stats: OffloadStats):
         if channels > _MAX_CHANNELS or project.shape[1] != channels:
             continue
         expand = convs.get(dw.data)
-        if (expand is None or not expand.pointwise() or expand.attrs[_HAS_RESIDUAL]
-                or not only_feeds(expand) or expand.index in replaced
-                or expand.shape[1] > _MAX_CHANNELS):
+        first, stem_attrs = _EXPAND, [0] * 6
+        if (expand is None or expand.attrs[_HAS_RESIDUAL] or not only_feeds(expand)
+                or expand.index in replaced or expand.shape[1] > _MAX_CHANNELS):
             expand = None
+        elif not expand.pointwise():
+            source = to_nhwc.get(expand.data)
+            if (expand.stem() and source is not None and uses[expand.data] == 1
+                    and isinstance(expand.data, relax.DataflowVar)):
+                first = _STEM
+                out_h, out_w = (int(v) for v in dw.data.ty.shape.values[1:3])
+                stem_attrs = (expand.attrs[_STRIDE:_STRIDE + 2] + expand.attrs[_PAD:_PAD + 2]
+                              + [out_h, out_w])
+            else:
+                expand = None
+        if expand is None:
+            first = _NONE
         data = expand.data if expand is not None else dw.data
+        if first == _STEM:
+            dropped.add(source[0])
+            data = source[1]
         if expand is None and int(data.ty.shape.values[3]) != channels:
             continue
         has_residual = project.attrs[_HAS_RESIDUAL]
         a = dw.attrs
-        attrs = ([1 if expand is not None else 0, *(expand.act if expand else [0, 0, 0])]
+        attrs = ([first, *(expand.act if expand else [0, 0, 0])]
                  + a[_STRIDE:_STRIDE + 2] + a[_PAD:_PAD + 4] + dw.act + project.act
-                 + [has_residual])
-        first = expand if expand is not None else dw
-        args = [data, first.weight, first.bias, dw.weight, dw.bias, project.weight,
+                 + [has_residual] + stem_attrs)
+        head = expand if expand is not None else dw
+        args = [data, head.weight, head.bias, dw.weight, dw.bias, project.weight,
                 project.bias, project.residual if has_residual else project.weight,
                 relax.ShapeExpr(attrs)]
         call = relax.call_dps_packed(FUSED_KERNEL, args, project.var.ty)
@@ -128,6 +161,7 @@ def _fuse_block(block, stats: OffloadStats):
             dropped.add(expand.index)
         stats["inverted_residual"] += 1
         stats["conv2d"] -= 3 if expand is not None else 2
+        stats["reorder"] -= 1 if first == _STEM else 0
     if not replaced:
         return block
     bindings = [replaced.get(i, b) for i, b in enumerate(block.bindings) if i not in dropped]

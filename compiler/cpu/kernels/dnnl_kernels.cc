@@ -434,8 +434,10 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
 // Inverted residual block (inverted_residual.h), NHWC data [N, H, W, C]: optional 1x1 expand
 // (w_expand [E, C, 1, 1], b_expand [E]), 3x3 depthwise (w_dw [E, 1, 3, 3], b_dw [E]), 1x1
 // project (w_project [K, E, 1, 1], b_project [K]), optional residual of the output's shape.
-// attrs: has_expand, expand act kind / alpha bits / beta bits, depthwise stride h w, pad top
-//        left bottom right, depthwise act (3), project act (3), has_residual.
+// attrs: first layer (0 none, 1 1x1 expand, 2 stem: w_expand is a KxK convolution of NCHW
+//        data), its act kind / alpha bits / beta bits, depthwise stride h w, pad top left
+//        bottom right, depthwise act (3), project act (3), has_residual, stem stride h w,
+//        stem pad top left, stem output h w.
 // Strips of output rows hold about kStripFloats of expanded and depthwise rows (512 KB: the
 // strip and the weights stay in a core's 2 MB L2).
 constexpr int64_t kStripFloats = 128 << 10;
@@ -450,15 +452,40 @@ std::shared_ptr<inverted_residual::Block> MakeBlock(const ffi::Shape& attrs, DLT
                                           FloatOfBits(attrs[at + 2])}; };
   auto b = std::make_shared<ir::Block>();
   const int64_t ch = w_dw->shape[0], k = out->shape[3];
-  b->has_expand = attrs[0] != 0;
+  b->first = static_cast<ir::First>(attrs[0]);
+  b->has_expand = b->first != ir::First::kNone;
   b->c_in = data->shape[3];
-  if (b->has_expand) {
+  if (b->first == ir::First::kExpand) {
     b->expand = ir::PackPointwise(DataOf(w_expand), DataOf(b_expand), b->c_in, ch, act(1));
   }
   ir::Depthwise& d = b->dw;
   d.channels = ch;
   d.h = data->shape[1];
   d.w = data->shape[2];
+  if (b->first == ir::First::kStem) {
+    ir::Stem& s = b->stem;
+    s.c_in = data->shape[1];
+    s.in_h = data->shape[2];
+    s.in_w = data->shape[3];
+    s.kh = w_expand->shape[2];
+    s.kw = w_expand->shape[3];
+    s.stride_h = attrs[17];
+    s.stride_w = attrs[18];
+    s.pad_top = attrs[19];
+    s.pad_left = attrs[20];
+    s.channels = ch;
+    s.act = act(1);
+    const int64_t taps = s.c_in * s.kh * s.kw;
+    s.taps.resize(static_cast<size_t>(taps * ch));
+    const float* w = DataOf(w_expand);
+    for (int64_t o = 0; o < ch; ++o) {
+      for (int64_t t = 0; t < taps; ++t) s.taps[t * ch + o] = w[o * taps + t];
+    }
+    s.bias.assign(DataOf(b_expand), DataOf(b_expand) + ch);
+    b->c_in = s.c_in;
+    d.h = attrs[21];
+    d.w = attrs[22];
+  }
   d.oh = out->shape[1];
   d.ow = out->shape[2];
   d.stride_h = attrs[4];
@@ -488,14 +515,19 @@ void InvertedResidual(DLTensor* data, DLTensor* w_expand, DLTensor* b_expand, DL
   for (DLTensor* t : {data, w_expand, b_expand, w_dw, b_dw, w_project, b_project, out}) {
     CheckF32(t, "inverted residual tensor");
   }
-  const bool has_expand = attrs.size() == 17 && attrs[0] != 0;
+  const int64_t first = attrs.size() == 23 ? attrs[0] : -1;
   const int64_t ch = w_dw->ndim == 4 ? w_dw->shape[0] : 0;
-  if (attrs.size() != 17 || data->ndim != 4 || out->ndim != 4 || w_dw->ndim != 4 ||
+  const bool stem_ok = first == 2 && w_expand->ndim == 4 && w_expand->shape[0] == ch &&
+                       w_expand->shape[1] == data->shape[1] &&
+                       w_expand->shape[1] * w_expand->shape[2] <= inverted_residual::kMaxStemRows;
+  if (first < 0 || first > 2 || data->ndim != 4 || out->ndim != 4 || w_dw->ndim != 4 ||
       w_project->ndim != 4 || ch % inverted_residual::kLanes != 0 ||
-      ch > inverted_residual::kMaxChannels || data->shape[3] > inverted_residual::kMaxChannels ||
+      ch > inverted_residual::kMaxChannels ||
+      (first != 2 && data->shape[3] > inverted_residual::kMaxChannels) ||
       w_dw->shape[2] != 3 || w_dw->shape[3] != 3 || w_project->shape[1] != ch ||
-      out->shape[3] != w_project->shape[0] || (!has_expand && data->shape[3] != ch) ||
-      (has_expand && (w_expand->shape[0] != ch || w_expand->shape[1] != data->shape[3]))) {
+      out->shape[3] != w_project->shape[0] || (first == 0 && data->shape[3] != ch) ||
+      (first == 1 && (w_expand->shape[0] != ch || w_expand->shape[1] != data->shape[3])) ||
+      (first == 2 && !stem_ok)) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_inverted_residual: bad arguments";
   }
   const std::string& key = KeyOf('i', attrs, {data, out}, w_project);

@@ -228,10 +228,106 @@ void DepthwiseRow(const Depthwise& d, const float* const rows[3], float* out) {
   }
 }
 
-// The whole block: optional expand, depthwise, project.
+// The network's stem as the block's first layer: a KxK convolution of an NCHW input with few
+// channels (MobileNetV2: 3x3 stride 2 of the RGB image) computed row by row from the input as
+// given, so neither an NHWC copy of the image nor the stem's output goes through memory.
+struct Stem {
+  int64_t c_in = 0, kh = 0, kw = 0, in_h = 0, in_w = 0;
+  int64_t stride_h = 1, stride_w = 1, pad_top = 0, pad_left = 0;
+  int64_t channels = 0;     // output channels, a multiple of 16
+  std::vector<float> taps;  // [c_in][kh][kw][channels]
+  std::vector<float> bias;
+  Act act{0, 0.f, 0.f};
+};
+constexpr int64_t kMaxStemRows = 64;  // c_in * kh
+
+// MR output pixels x NB * 16 channels from channel c0; kChecked: columns may fall outside.
+template <int NB, int P, bool kChecked>
+inline __attribute__((always_inline)) void StemTile(const Stem& s, const float* const* rows,
+                                                    int64_t x0, int64_t c0, float* out) {
+  V16 acc[P][NB];
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int q = 0; q < NB; ++q) acc[p][q] = Load(s.bias.data() + c0 + q * kLanes);
+  }
+  for (int64_t ci = 0; ci < s.c_in; ++ci) {
+    for (int64_t i = 0; i < s.kh; ++i) {
+      const float* row = rows[ci * s.kh + i];
+      if (row == nullptr) continue;  // a padding row
+      for (int64_t j = 0; j < s.kw; ++j) {
+        const float* w = s.taps.data() + ((ci * s.kh + i) * s.kw + j) * s.channels + c0;
+        V16 wv[NB];
+#pragma GCC unroll 4
+        for (int q = 0; q < NB; ++q) wv[q] = Load(w + q * kLanes);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+          const int64_t ix = (x0 + p) * s.stride_w - s.pad_left + j;
+          if (kChecked && (ix < 0 || ix >= s.in_w)) continue;
+          const float v = row[ix];
+#pragma GCC unroll 4
+          for (int q = 0; q < NB; ++q) acc[p][q] += v * wv[q];
+        }
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int q = 0; q < NB; ++q) {
+      Store(out + (x0 + p) * s.channels + c0 + q * kLanes, Apply(acc[p][q], s.act));
+    }
+  }
+}
+
+// Output columns [0, ow) for channels [c0, c0 + NB * 16): edge columns checked one by one,
+// the interior P at a time.
+template <int NB>
+inline __attribute__((always_inline)) void StemColumns(const Stem& s, const float* const* rows,
+                                                       int64_t ow, int64_t first, int64_t last,
+                                                       int64_t c0, float* out) {
+  constexpr int P = NB <= 2 ? 8 : 4;
+  int64_t x = 0;
+  for (; x < first; ++x) StemTile<NB, 1, true>(s, rows, x, c0, out);
+  for (; x + P <= last; x += P) StemTile<NB, P, false>(s, rows, x, c0, out);
+  for (; x < last; ++x) StemTile<NB, 1, false>(s, rows, x, c0, out);
+  for (; x < ow; ++x) StemTile<NB, 1, true>(s, rows, x, c0, out);
+}
+
+// Stem output row y (ow pixels x channels, NHWC) of one NCHW image.
+__attribute__((target_clones("avx512f", "avx2", "default")))
+void StemRow(const Stem& s, const float* image, int64_t y, int64_t ow, float* out) {
+  const float* rows[kMaxStemRows];
+  for (int64_t ci = 0; ci < s.c_in; ++ci) {
+    for (int64_t i = 0; i < s.kh; ++i) {
+      const int64_t iy = y * s.stride_h - s.pad_top + i;
+      rows[ci * s.kh + i] =
+          iy < 0 || iy >= s.in_h ? nullptr : image + (ci * s.in_h + iy) * s.in_w;
+    }
+  }
+  // columns whose kw input columns all lie inside the row
+  const int64_t first = std::min(ow, (s.pad_left + s.stride_w - 1) / s.stride_w);
+  int64_t last = first;
+  while (last < ow && last * s.stride_w - s.pad_left + s.kw <= s.in_w) ++last;
+  for (int64_t c0 = 0; c0 < s.channels; c0 += 4 * kLanes) {
+    const int64_t nb = std::min<int64_t>(4, (s.channels - c0) / kLanes);
+    if (nb == 4) StemColumns<4>(s, rows, ow, first, last, c0, out);
+    if (nb == 3) StemColumns<3>(s, rows, ow, first, last, c0, out);
+    if (nb == 2) StemColumns<2>(s, rows, ow, first, last, c0, out);
+    if (nb == 1) StemColumns<1>(s, rows, ow, first, last, c0, out);
+  }
+}
+
+// The block's first layer: none (the depthwise layer reads the NHWC input), a 1x1 expand of
+// the NHWC input, or a stem convolution of an NCHW input.
+enum class First { kNone = 0, kExpand = 1, kStem = 2 };
+
+// The whole block: optional first layer, depthwise, project.
 struct Block {
-  bool has_expand = false;
+  First first = First::kNone;
+  bool has_expand = false;  // a first layer (expand or stem) computes the depthwise input
   Pointwise expand, project;
+  Stem stem;
   Depthwise dw;
   int64_t c_in = 0;       // block input channels (= dw.channels without expand)
   int64_t strip = 1;      // output rows per strip
@@ -259,7 +355,9 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
   const int64_t max_rows = (b.strip - 1) * d.stride_h + 3;
   float* e = b.has_expand ? Buffer(0, static_cast<size_t>(max_rows * row_floats)) : nullptr;
   float* dw_out = Buffer(1, static_cast<size_t>(b.strip * d.ow * ch));
-  const float* image = x + n * d.h * d.w * b.c_in;
+  const float* image = b.first == First::kStem
+                           ? x + n * b.stem.c_in * b.stem.in_h * b.stem.in_w
+                           : x + n * d.h * d.w * b.c_in;
   int64_t e_lo = 0, e_hi = 0;  // input rows held in e
   for (int64_t o0 = oa; o0 < ob; o0 += b.strip) {
     const int64_t o1 = std::min(ob, o0 + b.strip);
@@ -272,9 +370,12 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
         std::memmove(e, e + (lo - e_lo) * row_floats, sizeof(float) * kept * row_floats);
       }
       const int64_t first = lo + kept;
-      if (hi > first) {
+      if (hi > first && b.first == First::kExpand) {
         Gemm(b.expand, image + first * d.w * b.c_in, (hi - first) * d.w, b.c_in, nullptr,
              e + kept * row_floats, ch);
+      }
+      for (int64_t row = first; row < hi && b.first == First::kStem; ++row) {
+        StemRow(b.stem, image, row, d.w, e + (kept + row - first) * row_floats);
       }
       e_lo = lo;
       e_hi = hi;
