@@ -1,8 +1,8 @@
 """Inverted residual blocks as one kernel (compiler/cpu/fuse_inverted_residual.py and
 kernels/inverted_residual.h): which chains are fused, and that the fused kernel agrees with
 onnxruntime and with the three separate oneDNN layers (``fuse_blocks=False``) across image
-sizes that take one or several strips, strides, asymmetric pads, activations, channel counts
-that are not a multiple of 16, batches and thread counts."""
+sizes that take one or several strips, a stem read from NCHW, strides, asymmetric pads,
+activations, channel counts that are not a multiple of 16, batches and thread counts."""
 
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ def _rel_err(value: np.ndarray, ref: np.ndarray) -> float:
     return float(np.max(np.abs(value - ref)) / max(float(np.max(np.abs(ref))), 1e-30))
 
 
-def _blocks_net(height: int, width: int) -> onnx.ModelProto:
-    """Five MobileNetV2-style blocks (input 16 channels):
-    p: no expand (depthwise on the input), 16 -> 32;
+def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProto:
+    """A 3-channel image through five MobileNetV2-style blocks:
+    s: the stem (3x3 stride-2 conv of the NCHW input, ``stem_pads``), depthwise, 16 -> 32;
     a: expand 32 -> 96, stride 1, Clip(0, 6), residual;
     b: expand 32 -> 48, stride 2 with pads [0, 0, 1, 1], ReLU, project to 40 (not 16k);
     d: its expand output is also a graph output, so only depthwise + project fuse;
@@ -56,26 +56,31 @@ def _blocks_net(height: int, width: int) -> onnx.ModelProto:
     def depthwise(x, c, act, stride=1, pads=(1, 1, 1, 1)) -> str:
         return conv(x, c, c, k=3, group=c, act=act, strides=[stride, stride], pads=list(pads))
 
-    p = conv(depthwise("x", 16, "relu6"), 16, 32)
+    stem = conv("x", 3, 16, k=3, act="relu6", strides=[2, 2], pads=stem_pads)
+    p = conv(depthwise(stem, 16, "relu6"), 16, 32)
     a = op("Add", conv(depthwise(conv(p, 32, 96, act="relu6"), 96, "relu6"), 96, 32), p)
     b = conv(depthwise(conv(a, 32, 48, act="relu"), 48, "relu", 2, (0, 0, 1, 1)), 48, 40)
     side = conv(b, 40, 64, act="relu6", out="side")
     d = conv(depthwise(side, 64, "relu6"), 64, 24)
     conv(depthwise(d, 24, "relu6"), 24, 16, out="y")
-    oh, ow = -(-height // 2), -(-width // 2)
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16, height, width])]
+    sh = (height + stem_pads[0] + stem_pads[2] - 3) // 2 + 1
+    sw = (width + stem_pads[1] + stem_pads[3] - 3) // 2 + 1
+    oh, ow = (sh + 1 - 3) // 2 + 1, (sw + 1 - 3) // 2 + 1
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, height, width])]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 16, oh, ow]),
                helper.make_tensor_value_info("side", TensorProto.FLOAT, ["N", 64, oh, ow])]
     graph = helper.make_graph(nodes, "blocks", inputs, outputs, inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
 
-# 13x13: every block in one strip; 64x37: the 96-channel block takes 4 strips of 17 rows.
-@pytest.fixture(scope="module", params=[(13, 13), (64, 37)], ids=["13x13", "64x37"])
+# 13x13: every block in one strip; 160x90 (stem output 80x45): the 96-channel block takes
+# strips of 14 rows, and the stem's pads are asymmetric.
+@pytest.fixture(scope="module", params=[(13, 13, [1, 1, 1, 1]), (160, 90, [0, 0, 1, 1])],
+                ids=["13x13", "160x90"])
 def artifacts(request, tmp_path_factory):
-    height, width = request.param
+    height, width, stem_pads = request.param
     folder = tmp_path_factory.mktemp(f"blocks{height}x{width}")
-    path = save_model(folder, _blocks_net(height, width))
+    path = save_model(folder, _blocks_net(height, width, stem_pads))
     fused = compile_model(path, folder / "fused", target="llvm")
     layers = compile_model(path, folder / "layers", target="llvm", fuse_blocks=False)
     return path, folder, (height, width), fused, layers
@@ -83,16 +88,18 @@ def artifacts(request, tmp_path_factory):
 
 def test_only_eligible_chains_are_fused(artifacts):
     _, _, _, fused, layers = artifacts
-    assert fused["cpu"]["library_calls"]["inverted_residual"] == 4   # p, a, b, d
-    assert fused["cpu"]["library_calls"]["conv2d"] == 3  # d's expand, e's two layers
-    assert "inverted_residual" not in layers["cpu"]["library_calls"]
-    assert layers["cpu"]["library_calls"]["conv2d"] == 13
+    calls, separate = fused["cpu"]["library_calls"], layers["cpu"]["library_calls"]
+    assert calls["inverted_residual"] == 4   # stem + p, a, b, d
+    assert calls["conv2d"] == 3  # d's expand, e's two layers
+    assert calls["reorder"] == 2  # the two outputs back to NCHW; the stem reads x as given
+    assert "inverted_residual" not in separate
+    assert separate["conv2d"] == 14 and separate["reorder"] == 3
 
 
 @pytest.mark.parametrize("batch,threads", [(1, 2), (2, 2), (3, 2), (3, 1)])
 def test_matches_onnxruntime_and_the_separate_layers(artifacts, batch, threads):
     path, folder, (height, width), _, _ = artifacts
-    x = np.random.default_rng(batch).standard_normal((batch, 16, height, width))
+    x = np.random.default_rng(batch).standard_normal((batch, 3, height, width))
     x = x.astype(np.float32)
     want = ort_run(path, {"x": x})
     fused = rt.load(folder / "fused", num_threads=threads).run({"x": x})
