@@ -35,7 +35,7 @@ from tvm import relax
 
 from .offload import KERNELS, OffloadStats, _map_dataflow_blocks
 
-__all__ = ["FUSED_KERNEL", "fuse_inverted_residuals"]
+__all__ = ["FUSED_KERNEL", "fuse_inverted_residuals", "target_has_avx512"]
 
 FUSED_KERNEL = "paddlec_dnnl_inverted_residual"
 _LANES, _MAX_CHANNELS, _GELU = 16, 1024, 3
@@ -166,6 +166,21 @@ def _fuse_block(block, stats: OffloadStats):
         return block
     bindings = [replaced.get(i, b) for i, b in enumerate(block.bindings) if i not in dropped]
     return relax.DataflowBlock(bindings)
+
+
+def target_has_avx512(tvm_target) -> bool:
+    """Whether the artifact's CPU has AVX-512 (the fused kernel's fast path): the target's
+    ``mcpu``, or this machine's CPU for a target without one (plain ``llvm``: the kernel
+    checks again at run time and falls back to scalar loops without it)."""
+    from tvm.target import Target, codegen
+
+    triple = str(tvm_target.attrs.get("mtriple", "") or "")
+    if triple and not triple.startswith("x86_64"):
+        return False
+    if tvm_target.attrs.get("mcpu"):
+        return bool(codegen.llvm_cpu_has_features(["avx512f"], tvm_target))
+    host = Target({"kind": "llvm", "mcpu": str(codegen.llvm_get_system_cpu())})
+    return bool(codegen.llvm_cpu_has_features(["avx512f"], host))
 
 
 def fuse_inverted_residuals(mod, stats: OffloadStats):

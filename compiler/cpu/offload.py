@@ -453,7 +453,8 @@ def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
     returns the new module and how many call sites of each kind it created. ``decide``
     (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM. ``winograd``
     lets the kernel run eligible 3x3 convolutions as Winograd F(4,3) (``winograd.h``);
-    ``fuse_blocks`` fuses inverted residual blocks (``fuse_inverted_residual.py``)."""
+    ``fuse_blocks`` fuses inverted residual blocks (``fuse_inverted_residual.py``; for
+    AVX-512 targets)."""
     from .fuse_inverted_residual import fuse_inverted_residuals
 
     stats: OffloadStats = collections.Counter()

@@ -36,6 +36,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     from ..determinism import SortShapeFuncStores
     from ..specialize import add_batch_one
     from .fold_bn import fold_batch_norm
+    from .fuse_inverted_residual import target_has_avx512
     from .offload import offload_to_dnnl
     from .schedule import schedule_cpu_kernels
 
@@ -50,6 +51,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
 
             kernels = _native_kernels()
             chooser = KernelChooser(mod, tvm_target, records, kernels, mode=kernel_choice)
+        fuse_blocks = fuse_blocks and target_has_avx512(tvm_target)
         mod, counts = offload_to_dnnl(mod, chooser, winograd=winograd,
                                       fuse_blocks=fuse_blocks)
         stats = dict(sorted(counts.items()))
@@ -71,6 +73,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
         "native_libraries": list(kernels.libraries) if stats else [],
         "cpu": {"fast_path": bool(stats), "library_calls": stats,
                 "winograd": bool(stats) and winograd,
+                "fused_blocks": stats.get("inverted_residual", 0),
                 "records": str(records) if records else None,
                 **({"choices": chooser.choices} if chooser is not None else {})},
     }

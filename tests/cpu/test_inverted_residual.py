@@ -6,6 +6,10 @@ activations, channel counts that are not a multiple of 16, batches and thread co
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import onnx
 import pytest
@@ -14,6 +18,11 @@ from onnx import TensorProto, helper, numpy_helper
 
 import paddlec.runtime as rt
 from paddlec.compiler import compile_model
+from paddlec.compiler.cpu.fuse_inverted_residual import target_has_avx512
+from paddlec.compiler.target import parse_target
+
+pytestmark = pytest.mark.skipif(not target_has_avx512(parse_target("llvm", None).to_tvm()),
+                                reason="blocks are fused for AVX-512 CPUs only")
 
 RTOL = 1e-4  # max |paddlec - ort| / max |ort|, as for the rest of the fast path
 
@@ -89,7 +98,7 @@ def artifacts(request, tmp_path_factory):
 def test_only_eligible_chains_are_fused(artifacts):
     _, _, _, fused, layers = artifacts
     calls, separate = fused["cpu"]["library_calls"], layers["cpu"]["library_calls"]
-    assert calls["inverted_residual"] == 4   # stem + p, a, b, d
+    assert calls["inverted_residual"] == fused["cpu"]["fused_blocks"] == 4  # stem + p, a, b, d
     assert calls["conv2d"] == 3  # d's expand, e's two layers
     assert calls["reorder"] == 2  # the two outputs back to NCHW; the stem reads x as given
     assert "inverted_residual" not in separate
@@ -109,3 +118,32 @@ def test_matches_onnxruntime_and_the_separate_layers(artifacts, batch, threads):
         assert _rel_err(fused[name], want[name]) < RTOL
         assert _rel_err(fused[name], layers[name]) < RTOL
 
+
+
+_RUN = """
+import sys, numpy as np, paddlec.runtime as rt
+x = np.load(sys.argv[2])
+out = rt.load(sys.argv[1], num_threads=2).run({"x": x})
+np.save(sys.argv[3], out["y"])
+"""
+
+
+def test_portable_loops_agree(artifacts, tmp_path):
+    """PADDLEC_PORTABLE_KERNELS=1 runs the scalar loops a CPU without AVX-512 would run."""
+    path, folder, (height, width), _, _ = artifacts
+    x = np.random.default_rng(7).standard_normal((3, 3, height, width)).astype(np.float32)
+    np.save(tmp_path / "x.npy", x)
+    env = dict(os.environ, PADDLEC_PORTABLE_KERNELS="1")
+    subprocess.run([sys.executable, "-c", _RUN, str(folder / "fused"), str(tmp_path / "x.npy"),
+                    str(tmp_path / "y.npy")], env=env, check=True)
+    portable = np.load(tmp_path / "y.npy")
+    fast = rt.load(folder / "fused", num_threads=2).run({"x": x})["y"]
+    assert _rel_err(portable, ort_run(path, {"x": x})["y"]) < RTOL
+    assert _rel_err(portable, fast) < RTOL
+
+
+def test_targets_without_avx512_keep_the_separate_layers(artifacts, tmp_path):
+    path = artifacts[0]
+    manifest = compile_model(path, tmp_path / "skylake", target="llvm -mcpu=skylake")
+    assert manifest["cpu"]["fused_blocks"] == 0
+    assert "inverted_residual" not in manifest["cpu"]["library_calls"]

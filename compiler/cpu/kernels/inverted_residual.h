@@ -13,11 +13,15 @@
 // The two 1x1 layers are GEMMs [pixels x C] x [C x K] on weights packed once as
 // [K / 16][C][16]; a register tile of MR pixels x NB * 16 channels accumulates over C. The
 // depthwise layer keeps its 9 taps of 16 channels in registers along an output row.
-// Vectors are GCC vector extensions, compiled for AVX-512, AVX2 and a baseline (target_clones).
+// Vectors are GCC vector extensions compiled for AVX-512 (32 vector registers hold the tiles);
+// on a CPU without it, or with PADDLEC_PORTABLE_KERNELS=1, plain scalar loops compute the
+// same layers (correct, several times slower: the compiler only fuses blocks for targets
+// with AVX-512, see fuse_inverted_residual.py).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -160,8 +164,8 @@ inline __attribute__((always_inline)) void Columns(const Pointwise& p, int64_t c
 constexpr int64_t kMaxChannels = 1024;
 
 // c[m][k] = act(a[m][c] x W + bias [+ r]); rows of a are lda apart, rows of c and r ldc.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void Gemm(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r, float* c,
+__attribute__((target("avx512f")))
+void GemmAvx512(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r, float* c,
           int64_t ldc) {
   int64_t col = 0;
   const int64_t padded = p.blocks * kLanes;
@@ -183,8 +187,8 @@ struct Depthwise {
 
 // One output row of the depthwise layer. rows[kh]: input row oh * stride - pad_top + kh, or
 // null where that row is padding; out: ow x channels.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void DepthwiseRow(const Depthwise& d, const float* const rows[3], float* out) {
+__attribute__((target("avx512f")))
+void DepthwiseRowAvx512(const Depthwise& d, const float* const rows[3], float* out) {
   const int64_t ch = d.channels;
   // output columns whose three input columns all lie inside the row
   const int64_t first = std::min(d.ow, (d.pad_left + d.stride_w - 1) / d.stride_w);
@@ -295,8 +299,8 @@ inline __attribute__((always_inline)) void StemColumns(const Stem& s, const floa
 }
 
 // Stem output row y (ow pixels x channels, NHWC) of one NCHW image.
-__attribute__((target_clones("avx512f", "avx2", "default")))
-void StemRow(const Stem& s, const float* image, int64_t y, int64_t ow, float* out) {
+__attribute__((target("avx512f")))
+void StemRowAvx512(const Stem& s, const float* image, int64_t y, int64_t ow, float* out) {
   const float* rows[kMaxStemRows];
   for (int64_t ci = 0; ci < s.c_in; ++ci) {
     for (int64_t i = 0; i < s.kh; ++i) {
@@ -333,6 +337,89 @@ struct Block {
   int64_t strip = 1;      // output rows per strip
   int64_t parts = 1;      // bands of output rows per image (one unit of work each)
 };
+
+// The same layers as plain loops, for CPUs without AVX-512.
+inline float ApplyScalar(float v, const Act& act) {
+  if (act.kind == 1) return v > 0.f ? v : 0.f;
+  if (act.kind == 2) return v < act.alpha ? act.alpha : v > act.beta ? act.beta : v;
+  if (act.kind == 4) return act.alpha * v + act.beta;
+  return v;
+}
+
+inline void GemmPortable(const Pointwise& p, const float* a, int64_t m, int64_t lda,
+                         const float* r, float* c, int64_t ldc) {
+  for (int64_t i = 0; i < m; ++i) {
+    for (int64_t o = 0; o < p.k; ++o) {
+      const float* w = p.packed.data() + (o / kLanes) * p.c * kLanes + o % kLanes;
+      float sum = p.bias[o];
+      for (int64_t q = 0; q < p.c; ++q) sum += a[i * lda + q] * w[q * kLanes];
+      if (r != nullptr) sum += r[i * ldc + o];
+      c[i * ldc + o] = ApplyScalar(sum, p.act);
+    }
+  }
+}
+
+inline void DepthwiseRowPortable(const Depthwise& d, const float* const rows[3], float* out) {
+  for (int64_t x = 0; x < d.ow; ++x) {
+    for (int64_t c = 0; c < d.channels; ++c) {
+      float sum = d.bias[c];
+      for (int kh = 0; kh < 3; ++kh) {
+        for (int kw = 0; kw < 3 && rows[kh] != nullptr; ++kw) {
+          const int64_t ix = x * d.stride_w - d.pad_left + kw;
+          if (ix < 0 || ix >= d.w) continue;
+          sum += rows[kh][ix * d.channels + c] * d.taps[(kh * 3 + kw) * d.channels + c];
+        }
+      }
+      out[x * d.channels + c] = ApplyScalar(sum, d.act);
+    }
+  }
+}
+
+inline void StemRowPortable(const Stem& s, const float* image, int64_t y, int64_t ow,
+                            float* out) {
+  for (int64_t x = 0; x < ow; ++x) {
+    for (int64_t o = 0; o < s.channels; ++o) {
+      float sum = s.bias[o];
+      for (int64_t ci = 0; ci < s.c_in; ++ci) {
+        for (int64_t i = 0; i < s.kh; ++i) {
+          const int64_t iy = y * s.stride_h - s.pad_top + i;
+          for (int64_t j = 0; j < s.kw && iy >= 0 && iy < s.in_h; ++j) {
+            const int64_t ix = x * s.stride_w - s.pad_left + j;
+            if (ix < 0 || ix >= s.in_w) continue;
+            sum += image[(ci * s.in_h + iy) * s.in_w + ix] *
+                   s.taps[((ci * s.kh + i) * s.kw + j) * s.channels + o];
+          }
+        }
+      }
+      out[x * s.channels + o] = ApplyScalar(sum, s.act);
+    }
+  }
+}
+
+// AVX-512 kernels when the CPU has them and PADDLEC_PORTABLE_KERNELS is not set to 1.
+inline bool UseAvx512() {
+  static const bool use = [] {
+    const char* portable = std::getenv("PADDLEC_PORTABLE_KERNELS");
+    return __builtin_cpu_supports("avx512f") && !(portable && std::strcmp(portable, "1") == 0);
+  }();
+  return use;
+}
+
+inline void Gemm(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r,
+                 float* c, int64_t ldc) {
+  if (UseAvx512()) return GemmAvx512(p, a, m, lda, r, c, ldc);
+  GemmPortable(p, a, m, lda, r, c, ldc);
+}
+
+inline void DepthwiseRow(const Depthwise& d, const float* const rows[3], float* out) {
+  if (UseAvx512()) return DepthwiseRowAvx512(d, rows, out);
+  DepthwiseRowPortable(d, rows, out);
+}
+
+inline void StemRow(const Stem& s, const float* image, int64_t y, int64_t ow, float* out) {
+  if (UseAvx512()) return StemRowAvx512(s, image, y, ow, out);
+  StemRowPortable(s, image, y, ow, out);
+}
 
 // Rows of input a strip of output rows [o0, o1) reads: [lo, hi), clipped to the image.
 inline void InputRows(const Depthwise& d, int64_t o0, int64_t o1, int64_t* lo, int64_t* hi) {
