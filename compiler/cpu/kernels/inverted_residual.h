@@ -439,8 +439,10 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
                     int64_t oa, int64_t ob) {
   const Depthwise& d = b.dw;
   const int64_t ch = d.channels, row_floats = d.w * ch, k = b.project.k;
-  const int64_t max_rows = (b.strip - 1) * d.stride_h + 3;
-  float* e = b.has_expand ? Buffer(0, static_cast<size_t>(max_rows * row_floats)) : nullptr;
+  // e is a ring of first-layer rows: input row iy lives in slot iy % slots, so the rows two
+  // strips share stay where they are.
+  const int64_t slots = (b.strip - 1) * d.stride_h + 3;
+  float* e = b.has_expand ? Buffer(0, static_cast<size_t>(slots * row_floats)) : nullptr;
   float* dw_out = Buffer(1, static_cast<size_t>(b.strip * d.ow * ch));
   const float* image = b.first == First::kStem
                            ? x + n * b.stem.c_in * b.stem.in_h * b.stem.in_w
@@ -451,29 +453,29 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
     int64_t lo, hi;
     InputRows(d, o0, o1, &lo, &hi);
     if (b.has_expand) {
-      int64_t kept = 0;
-      if (lo >= e_lo && lo < e_hi) {
-        kept = e_hi - lo;
-        std::memmove(e, e + (lo - e_lo) * row_floats, sizeof(float) * kept * row_floats);
-      }
-      const int64_t first = lo + kept;
-      if (hi > first && b.first == First::kExpand) {
-        Gemm(b.expand, image + first * d.w * b.c_in, (hi - first) * d.w, b.c_in, nullptr,
-             e + kept * row_floats, ch);
-      }
-      for (int64_t row = first; row < hi && b.first == First::kStem; ++row) {
-        StemRow(b.stem, image, row, d.w, e + (kept + row - first) * row_floats);
+      int64_t row = lo >= e_lo && lo < e_hi ? e_hi : lo;  // first row not held yet
+      while (row < hi) {  // contiguous runs of slots
+        const int64_t slot = row % slots, count = std::min(hi - row, slots - slot);
+        if (b.first == First::kExpand) {
+          Gemm(b.expand, image + row * d.w * b.c_in, count * d.w, b.c_in, nullptr,
+               e + slot * row_floats, ch);
+        } else {
+          for (int64_t i = 0; i < count; ++i) {
+            StemRow(b.stem, image, row + i, d.w, e + (slot + i) * row_floats);
+          }
+        }
+        row += count;
       }
       e_lo = lo;
       e_hi = hi;
     }
-    const float* source = b.has_expand ? e : image;
-    const int64_t source_lo = b.has_expand ? e_lo : 0;
     for (int64_t o = o0; o < o1; ++o) {
       const float* rows[3];
       for (int kh = 0; kh < 3; ++kh) {
         const int64_t iy = o * d.stride_h - d.pad_top + kh;
-        rows[kh] = iy < 0 || iy >= d.h ? nullptr : source + (iy - source_lo) * row_floats;
+        rows[kh] = iy < 0 || iy >= d.h ? nullptr
+                   : b.has_expand      ? e + (iy % slots) * row_floats
+                                       : image + iy * row_floats;
       }
       DepthwiseRow(d, rows, dw_out + (o - o0) * d.ow * ch);
     }
