@@ -19,9 +19,10 @@ add carried over. The kernel (``kernels/inverted_residual.h``) computes the same
 strip by strip, so ``e`` and ``d`` never go through memory whole.
 
 Safe because ``e`` and ``d`` must have no other user (they are not computed anywhere else),
-every weight and bias must be a constant, and the kernel's limits (channels of the depthwise
-layer a multiple of 16, at most 1024 channels into either 1x1 layer) are checked here;
-anything else is left as the three separate calls. The kernel's GEMMs and depthwise sums
+every weight and bias is a constant (offloading only makes such calls), and the kernel's
+limits (depthwise channels a multiple of 16; a stem of at most 4 input channels whose
+channels x kernel height is at most 64) are checked here; anything else is left as the
+separate calls. The kernel's GEMMs and depthwise sums
 accumulate in a different order than oneDNN's, so results differ by float rounding only
 (checked against onnxruntime in ``tests/cpu/test_inverted_residual.py``).
 """
@@ -38,7 +39,7 @@ from .offload import KERNELS, OffloadStats, _map_dataflow_blocks
 __all__ = ["FUSED_KERNEL", "fuse_inverted_residuals", "target_has_avx512"]
 
 FUSED_KERNEL = "paddlec_dnnl_inverted_residual"
-_LANES, _MAX_CHANNELS, _GELU = 16, 1024, 3
+_LANES, _GELU = 16, 3
 _STEM_CHANNELS, _MAX_STEM_ROWS = 4, 64  # stem input channels; input channels x kernel height
 _NONE, _EXPAND, _STEM = 0, 1, 2  # the block's first layer
 
@@ -80,7 +81,7 @@ class _Conv:
         a, channels = self.attrs, self.shape[0]
         return (self.plain() and self.shape[1:] == [1, 3, 3] and a[_GROUPS] == channels
                 and a[_DILATION:_DILATION + 2] == [1, 1] and a[_HAS_RESIDUAL] == 0
-                and channels % _LANES == 0 and channels <= _MAX_CHANNELS)
+                and channels % _LANES == 0)
 
 
 def _kernel_calls(block, kernel: str) -> dict:
@@ -120,12 +121,12 @@ def _fuse_block(block, stats: OffloadStats):
         if dw is None or not dw.depthwise() or not only_feeds(dw) or dw.index in replaced:
             continue
         channels = dw.shape[0]
-        if channels > _MAX_CHANNELS or project.shape[1] != channels:
+        if project.shape[1] != channels:
             continue
         expand = convs.get(dw.data)
         first, stem_attrs = _EXPAND, [0] * 6
         if (expand is None or expand.attrs[_HAS_RESIDUAL] or not only_feeds(expand)
-                or expand.index in replaced or expand.shape[1] > _MAX_CHANNELS):
+                or expand.index in replaced):
             expand = None
         elif not expand.pointwise():
             source = to_nhwc.get(expand.data)

@@ -441,6 +441,7 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
 // Strips of output rows hold about kStripFloats of expanded and depthwise rows (512 KB: the
 // strip and the weights stay in a core's 2 MB L2).
 constexpr int64_t kStripFloats = 128 << 10;
+constexpr int64_t kSplitChannelsPixels = 49;
 
 std::shared_ptr<inverted_residual::Block> MakeBlock(const ffi::Shape& attrs, DLTensor* data,
                                                     DLTensor* w_expand, DLTensor* b_expand,
@@ -505,6 +506,8 @@ std::shared_ptr<inverted_residual::Block> MakeBlock(const ffi::Shape& attrs, DLT
   const int64_t n = data->shape[0], threads = omp_get_max_threads();
   b->parts = n % threads == 0 ? 1 : n < threads ? (threads + n - 1) / n : 2;
   b->parts = std::min(b->parts, d.oh);
+  b->split_channels = b->parts > 1 && b->first != ir::First::kStem &&
+                      d.oh * d.ow <= kSplitChannelsPixels;
   return b;
 }
 
@@ -522,8 +525,6 @@ void InvertedResidual(DLTensor* data, DLTensor* w_expand, DLTensor* b_expand, DL
                        w_expand->shape[1] * w_expand->shape[2] <= inverted_residual::kMaxStemRows;
   if (first < 0 || first > 2 || data->ndim != 4 || out->ndim != 4 || w_dw->ndim != 4 ||
       w_project->ndim != 4 || ch % inverted_residual::kLanes != 0 ||
-      ch > inverted_residual::kMaxChannels ||
-      (first != 2 && data->shape[3] > inverted_residual::kMaxChannels) ||
       w_dw->shape[2] != 3 || w_dw->shape[3] != 3 || w_project->shape[1] != ch ||
       out->shape[3] != w_project->shape[0] || (first == 0 && data->shape[3] != ch) ||
       (first == 1 && (w_expand->shape[0] != ch || w_expand->shape[1] != data->shape[3])) ||
@@ -541,6 +542,16 @@ void InvertedResidual(DLTensor* data, DLTensor* w_expand, DLTensor* b_expand, DL
   const float* x = DataOf(data);
   const float* r = attrs[16] != 0 ? DataOf(residual) : nullptr;
   float* y = DataOf(out);
+  if (block.split_channels) {
+    const inverted_residual::Depthwise& d = block.dw;
+    float* e = inverted_residual::Buffer(0, static_cast<size_t>(d.h * d.w * d.channels));
+    float* d_out = inverted_residual::Buffer(1, static_cast<size_t>(d.oh * d.ow * d.channels));
+#pragma omp parallel
+    for (int64_t n = 0; n < data->shape[0]; ++n) {
+      inverted_residual::RunChannels(block, x, r, y, n, e, d_out);
+    }
+    return;
+  }
   const int64_t units = data->shape[0] * block.parts, oh = block.dw.oh;
 #pragma omp parallel for schedule(static)
   for (int64_t u = 0; u < units; ++u) {

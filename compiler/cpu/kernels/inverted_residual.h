@@ -25,6 +25,8 @@
 #include <cstring>
 #include <vector>
 
+#include <omp.h>
+
 namespace {
 namespace inverted_residual {
 
@@ -125,8 +127,20 @@ constexpr int RowsFor() {
   return NB == 4 ? 6 : NB == 3 ? 8 : NB == 2 ? 12 : 14;
 }
 
-// One column group (NB blocks starting at channel `col`) over rows [0, m): full tiles in
-// place; a partial tile (last rows, or channels past k) goes through a zero-padded scratch.
+// The last `rows` (< R + 1) rows of a column group: one tile of exactly that many rows.
+template <int NB, int R>
+inline __attribute__((always_inline)) void LastRows(int64_t rows, const float* a, int64_t lda,
+                                                    const float* b, int64_t c_in,
+                                                    const float* bias, const Act& act,
+                                                    const float* r, float* c, int64_t ldc) {
+  if constexpr (R > 0) {
+    if (rows == R) return Tile<R, NB>(a, lda, b, c_in, bias, act, r, c, ldc);
+    LastRows<NB, R - 1>(rows, a, lda, b, c_in, bias, act, r, c, ldc);
+  }
+}
+
+// One column group (NB blocks starting at channel `col`) over rows [0, m): full tiles, then
+// a tile of the rows left.
 template <int NB>
 inline __attribute__((always_inline)) void Columns(const Pointwise& p, int64_t col,
                                                    const float* a, int64_t m, int64_t lda,
@@ -141,34 +155,37 @@ inline __attribute__((always_inline)) void Columns(const Pointwise& p, int64_t c
       Tile<MR, NB>(a + i * lda, lda, b, p.c, bias, p.act, r ? r + i * ldc + col : nullptr,
                    c + i * ldc + col, ldc);
     }
+    LastRows<NB, MR - 1>(m - i, a + i * lda, lda, b, p.c, bias, p.act,
+                         r ? r + i * ldc + col : nullptr, c + i * ldc + col, ldc);
+    return;
   }
+  // channels past k: each tile goes to a scratch tile, then its valid columns to c
+  const int64_t cols = p.k - col;
+  alignas(64) float r_tile[MR * NB * kLanes], c_tile[MR * NB * kLanes];
   for (; i < m; i += MR) {
     const int64_t rows = std::min<int64_t>(MR, m - i);
-    const int64_t cols = std::min<int64_t>(NB * kLanes, p.k - col);
-    alignas(64) float a_tile[MR * 1024];  // C <= 1024 (checked by the caller)
-    alignas(64) float r_tile[MR * NB * kLanes], c_tile[MR * NB * kLanes];
-    std::memset(a_tile, 0, sizeof(float) * MR * p.c);
-    for (int64_t t = 0; t < rows; ++t) {
-      std::memcpy(a_tile + t * p.c, a + (i + t) * lda, sizeof(float) * p.c);
-      if (r != nullptr) {
-        std::memcpy(r_tile + t * NB * kLanes, r + (i + t) * ldc + col, sizeof(float) * cols);
-      }
+    for (int64_t t = 0; t < rows && r != nullptr; ++t) {
+      std::memcpy(r_tile + t * NB * kLanes, r + (i + t) * ldc + col, sizeof(float) * cols);
     }
-    Tile<MR, NB>(a_tile, p.c, b, p.c, bias, p.act, r ? r_tile : nullptr, c_tile, NB * kLanes);
+    const float* r_in = r ? r_tile : nullptr;
+    if (rows == MR) {
+      Tile<MR, NB>(a + i * lda, lda, b, p.c, bias, p.act, r_in, c_tile, NB * kLanes);
+    } else {
+      LastRows<NB, MR - 1>(rows, a + i * lda, lda, b, p.c, bias, p.act, r_in, c_tile,
+                           NB * kLanes);
+    }
     for (int64_t t = 0; t < rows; ++t) {
       std::memcpy(c + (i + t) * ldc + col, c_tile + t * NB * kLanes, sizeof(float) * cols);
     }
   }
 }
 
-constexpr int64_t kMaxChannels = 1024;
-
-// c[m][k] = act(a[m][c] x W + bias [+ r]); rows of a are lda apart, rows of c and r ldc.
+// c[m][k] = act(a[m][c] x W + bias [+ r]) for output channels [col, end) (multiples of 16);
+// rows of a are lda apart, rows of c and r ldc.
 __attribute__((target("avx512f")))
-void GemmAvx512(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r, float* c,
-          int64_t ldc) {
-  int64_t col = 0;
-  const int64_t padded = p.blocks * kLanes;
+void GemmAvx512(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r,
+                float* c, int64_t ldc, int64_t col, int64_t end) {
+  const int64_t padded = end;
   for (; col + 4 * kLanes <= padded; col += 4 * kLanes) Columns<4>(p, col, a, m, lda, r, c, ldc);
   const int64_t left = (padded - col) / kLanes;
   if (left == 3) Columns<3>(p, col, a, m, lda, r, c, ldc);
@@ -185,16 +202,17 @@ struct Depthwise {
   Act act{0, 0.f, 0.f};
 };
 
-// One output row of the depthwise layer. rows[kh]: input row oh * stride - pad_top + kh, or
-// null where that row is padding; out: ow x channels.
+// One output row of the depthwise layer, channels [c_begin, c_end). rows[kh]: input row
+// oh * stride - pad_top + kh, or null where that row is padding; out: ow x channels.
 __attribute__((target("avx512f")))
-void DepthwiseRowAvx512(const Depthwise& d, const float* const rows[3], float* out) {
+void DepthwiseRowAvx512(const Depthwise& d, const float* const rows[3], float* out,
+                        int64_t c_begin, int64_t c_end) {
   const int64_t ch = d.channels;
   // output columns whose three input columns all lie inside the row
   const int64_t first = std::min(d.ow, (d.pad_left + d.stride_w - 1) / d.stride_w);
   int64_t last = first;
   while (last < d.ow && last * d.stride_w - d.pad_left + 2 < d.w) ++last;
-  for (int64_t c0 = 0; c0 < ch; c0 += kLanes) {
+  for (int64_t c0 = c_begin; c0 < c_end; c0 += kLanes) {
     V16 tap[9];
     for (int t = 0; t < 9; ++t) {
       tap[t] = rows[t / 3] != nullptr ? Load(d.taps.data() + t * ch + c0) : V16{};
@@ -336,6 +354,7 @@ struct Block {
   int64_t c_in = 0;       // block input channels (= dw.channels without expand)
   int64_t strip = 1;      // output rows per strip
   int64_t parts = 1;      // bands of output rows per image (one unit of work each)
+  bool split_channels = false;  // all threads share each image (RunChannels)
 };
 
 // The same layers as plain loops, for CPUs without AVX-512.
@@ -347,9 +366,9 @@ inline float ApplyScalar(float v, const Act& act) {
 }
 
 inline void GemmPortable(const Pointwise& p, const float* a, int64_t m, int64_t lda,
-                         const float* r, float* c, int64_t ldc) {
+                         const float* r, float* c, int64_t ldc, int64_t col, int64_t end) {
   for (int64_t i = 0; i < m; ++i) {
-    for (int64_t o = 0; o < p.k; ++o) {
+    for (int64_t o = col; o < std::min(end, p.k); ++o) {
       const float* w = p.packed.data() + (o / kLanes) * p.c * kLanes + o % kLanes;
       float sum = p.bias[o];
       for (int64_t q = 0; q < p.c; ++q) sum += a[i * lda + q] * w[q * kLanes];
@@ -359,9 +378,10 @@ inline void GemmPortable(const Pointwise& p, const float* a, int64_t m, int64_t 
   }
 }
 
-inline void DepthwiseRowPortable(const Depthwise& d, const float* const rows[3], float* out) {
+inline void DepthwiseRowPortable(const Depthwise& d, const float* const rows[3], float* out,
+                                 int64_t c_begin, int64_t c_end) {
   for (int64_t x = 0; x < d.ow; ++x) {
-    for (int64_t c = 0; c < d.channels; ++c) {
+    for (int64_t c = c_begin; c < c_end; ++c) {
       float sum = d.bias[c];
       for (int kh = 0; kh < 3; ++kh) {
         for (int kw = 0; kw < 3 && rows[kh] != nullptr; ++kw) {
@@ -405,15 +425,19 @@ inline bool UseAvx512() {
   return use;
 }
 
+// Output channels [col, end) of a 1x1 layer (multiples of 16; end -1: all).
 inline void Gemm(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r,
-                 float* c, int64_t ldc) {
-  if (UseAvx512()) return GemmAvx512(p, a, m, lda, r, c, ldc);
-  GemmPortable(p, a, m, lda, r, c, ldc);
+                 float* c, int64_t ldc, int64_t col = 0, int64_t end = -1) {
+  if (end < 0) end = p.blocks * kLanes;
+  if (UseAvx512()) return GemmAvx512(p, a, m, lda, r, c, ldc, col, end);
+  GemmPortable(p, a, m, lda, r, c, ldc, col, end);
 }
 
-inline void DepthwiseRow(const Depthwise& d, const float* const rows[3], float* out) {
-  if (UseAvx512()) return DepthwiseRowAvx512(d, rows, out);
-  DepthwiseRowPortable(d, rows, out);
+inline void DepthwiseRow(const Depthwise& d, const float* const rows[3], float* out,
+                         int64_t c_begin = 0, int64_t c_end = -1) {
+  if (c_end < 0) c_end = d.channels;
+  if (UseAvx512()) return DepthwiseRowAvx512(d, rows, out, c_begin, c_end);
+  DepthwiseRowPortable(d, rows, out, c_begin, c_end);
 }
 
 inline void StemRow(const Stem& s, const float* image, int64_t y, int64_t ow, float* out) {
@@ -482,6 +506,40 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
     const int64_t at = (n * d.oh + o0) * d.ow * k;
     Gemm(b.project, dw_out, (o1 - o0) * d.ow, ch, r ? r + at : nullptr, y + at, k);
   }
+}
+
+// One image by all threads of the enclosing parallel region, for images with too few rows to
+// split evenly into bands (7 rows over 2 threads: 4 and 3, each reading all the weights):
+// each thread runs the first and depthwise layers on its share of the channels into the
+// shared e and d_out, then, after a barrier, its share of the project layer's channels.
+inline void RunChannels(const Block& b, const float* x, const float* r, float* y, int64_t n,
+                        float* e, float* d_out) {
+  const Depthwise& d = b.dw;
+  const int64_t ch = d.channels, k = b.project.k, pixels = d.oh * d.ow;
+  const int64_t thread = omp_get_thread_num(), threads = omp_get_num_threads();
+  auto share = [&](int64_t blocks, int64_t part) { return blocks * part / threads * kLanes; };
+  const int64_t c_begin = share(ch / kLanes, thread), c_end = share(ch / kLanes, thread + 1);
+  const float* image = x + n * d.h * d.w * b.c_in;
+  if (b.first == First::kExpand && c_end > c_begin) {
+    Gemm(b.expand, image, d.h * d.w, b.c_in, nullptr, e, ch, c_begin, c_end);
+  }
+  const float* source = b.first == First::kExpand ? e : image;
+  for (int64_t o = 0; o < d.oh && c_end > c_begin; ++o) {
+    const float* rows[3];
+    for (int kh = 0; kh < 3; ++kh) {
+      const int64_t iy = o * d.stride_h - d.pad_top + kh;
+      rows[kh] = iy < 0 || iy >= d.h ? nullptr : source + iy * d.w * ch;
+    }
+    DepthwiseRow(d, rows, d_out + o * d.ow * ch, c_begin, c_end);
+  }
+#pragma omp barrier
+  const int64_t k_begin = share(b.project.blocks, thread);
+  const int64_t k_end = share(b.project.blocks, thread + 1);
+  const int64_t at = n * pixels * k;
+  if (k_end > k_begin) {
+    Gemm(b.project, d_out, pixels, ch, r ? r + at : nullptr, y + at, k, k_begin, k_end);
+  }
+#pragma omp barrier
 }
 
 }  // namespace inverted_residual
