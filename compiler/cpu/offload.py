@@ -453,9 +453,10 @@ def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
     returns the new module and how many call sites of each kind it created. ``decide``
     (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM. ``winograd``
     lets the kernel run eligible 3x3 convolutions as Winograd F(4,3) (``winograd.h``);
-    ``fuse_blocks`` fuses inverted residual blocks (``fuse_inverted_residual.py``; for
-    AVX-512 targets)."""
+    ``fuse_blocks`` fuses inverted residual blocks and 1x1 conv + global average pool heads
+    (``fuse_inverted_residual.py``, ``fuse_pointwise_mean.py``; for AVX-512 targets)."""
     from .fuse_inverted_residual import fuse_inverted_residuals
+    from .fuse_pointwise_mean import fuse_pointwise_means
 
     stats: OffloadStats = collections.Counter()
     mod = _map_dataflow_blocks(
@@ -464,7 +465,7 @@ def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
     if stats:
         mod = reorder_layouts(mod, stats)
     if fuse_blocks and stats["conv2d"]:
-        mod = fuse_inverted_residuals(mod, stats)
+        mod = fuse_pointwise_means(fuse_inverted_residuals(mod, stats), stats)
     return mod, +stats
 
 

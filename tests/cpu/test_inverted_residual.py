@@ -37,7 +37,8 @@ def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProt
     a: expand 32 -> 96, stride 1, Clip(0, 6), residual;
     b: expand 32 -> 48, stride 2 with pads [0, 0, 1, 1], ReLU, project to 40 (not 16k);
     d: its expand output is also a graph output, so only depthwise + project fuse;
-    e: a 24-channel depthwise layer, which the kernel does not take."""
+    e: a 24-channel depthwise layer, which the kernel does not take;
+    and a head on d: 1x1 conv 24 -> 72 (not 16k), Clip, global average pool."""
     rng = np.random.default_rng(0)
     inits, nodes = [], []
 
@@ -72,12 +73,14 @@ def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProt
     side = conv(b, 40, 64, act="relu6", out="side")
     d = conv(depthwise(side, 64, "relu6"), 64, 24)
     conv(depthwise(d, 24, "relu6"), 24, 16, out="y")
+    op("GlobalAveragePool", conv(d, 24, 72, act="relu6"), out="pooled")  # the head
     sh = (height + stem_pads[0] + stem_pads[2] - 3) // 2 + 1
     sw = (width + stem_pads[1] + stem_pads[3] - 3) // 2 + 1
     oh, ow = (sh + 1 - 3) // 2 + 1, (sw + 1 - 3) // 2 + 1
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, height, width])]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 16, oh, ow]),
-               helper.make_tensor_value_info("side", TensorProto.FLOAT, ["N", 64, oh, ow])]
+               helper.make_tensor_value_info("side", TensorProto.FLOAT, ["N", 64, oh, ow]),
+               helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["N", 72, 1, 1])]
     graph = helper.make_graph(nodes, "blocks", inputs, outputs, inits)
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 
@@ -99,10 +102,13 @@ def test_only_eligible_chains_are_fused(artifacts):
     _, _, _, fused, layers = artifacts
     calls, separate = fused["cpu"]["library_calls"], layers["cpu"]["library_calls"]
     assert calls["inverted_residual"] == fused["cpu"]["fused_blocks"] == 4  # stem + p, a, b, d
+    assert calls["pointwise_mean"] == 1  # the head
     assert calls["conv2d"] == 3  # d's expand, e's two layers
-    assert calls["reorder"] == 2  # the two outputs back to NCHW; the stem reads x as given
-    assert "inverted_residual" not in separate
-    assert separate["conv2d"] == 14 and separate["reorder"] == 3
+    assert calls["reorder"] == 2  # y and side back to NCHW; the stem reads x as given
+    assert "pool2d" not in calls
+    assert "inverted_residual" not in separate and "pointwise_mean" not in separate
+    assert separate["conv2d"] == 15 and separate["reorder"] == 4
+    assert separate["pool2d"] == 1
 
 
 @pytest.mark.parametrize("batch,threads", [(1, 2), (2, 2), (3, 2), (3, 1)])
@@ -113,7 +119,7 @@ def test_matches_onnxruntime_and_the_separate_layers(artifacts, batch, threads):
     want = ort_run(path, {"x": x})
     fused = rt.load(folder / "fused", num_threads=threads).run({"x": x})
     layers = rt.load(folder / "layers", num_threads=threads).run({"x": x})
-    for name in ("y", "side"):
+    for name in ("y", "side", "pooled"):
         assert _rel_err(layers[name], want[name]) < RTOL
         assert _rel_err(fused[name], want[name]) < RTOL
         assert _rel_err(fused[name], layers[name]) < RTOL

@@ -106,6 +106,7 @@ struct Entry {
   winograd::Plan plan{};
   int64_t block_rows = 0;  // Winograd in blocks of this many tiles per thread (0: whole layer)
   std::shared_ptr<inverted_residual::Block> block;  // a fused inverted residual block
+  std::shared_ptr<inverted_residual::Pointwise> pointwise;  // a 1x1 layer for PointwiseMean
 
   void Arg(int id, const memory::desc& md) {
     arg_ids.push_back(id);
@@ -561,6 +562,56 @@ void InvertedResidual(DLTensor* data, DLTensor* w_expand, DLTensor* b_expand, DL
   }
 }
 
+// The global average of a 1x1 convolution's output (a CNN's head: 1x1 conv + activation +
+// global average pool, the conv output never stored): data NHWC [N, H, W, C], weight
+// [K, C, 1, 1], bias [K]; out holds N x K values (NHWC [N, 1, 1, K] or NCHW [N, K, 1, 1]).
+// attrs: act kind, alpha bits, beta bits. Threads take (image, 64 output channels) units.
+constexpr int64_t kMeanStripPixels = 64;
+
+void PointwiseMean(DLTensor* data, DLTensor* weight, DLTensor* bias, ffi::Shape attrs,
+                   DLTensor* out) {
+  namespace ir = inverted_residual;
+  ApplyThreads();
+  for (DLTensor* t : {data, weight, bias, out}) CheckF32(t, "pointwise mean tensor");
+  int64_t out_count = 1;
+  for (int i = 0; i < out->ndim; ++i) out_count *= out->shape[i];
+  if (attrs.size() != 3 || data->ndim != 4 || weight->ndim != 4 ||
+      weight->shape[1] != data->shape[3] || out_count != data->shape[0] * weight->shape[0]) {
+    TVM_FFI_THROW(ValueError) << "paddlec_dnnl_pointwise_mean: bad arguments";
+  }
+  const std::string& key = KeyOf('m', attrs, {data, out}, weight);
+  auto entry = Cached(key, weight, [&]() {
+    auto e = std::make_shared<Entry>();
+    const ir::Act act{attrs[0], FloatOfBits(attrs[1]), FloatOfBits(attrs[2])};
+    e->pointwise = std::make_shared<ir::Pointwise>(ir::PackPointwise(
+        DataOf(weight), DataOf(bias), weight->shape[1], weight->shape[0], act));
+    e->fingerprint = FingerprintOf(weight);
+    return e;
+  });
+  const ir::Pointwise& p = *entry->pointwise;
+  const int64_t images = data->shape[0], pixels = data->shape[1] * data->shape[2];
+  const int64_t k = p.k, groups = (p.blocks + 3) / 4;
+  const float* x = DataOf(data);
+  float* y = DataOf(out);
+#pragma omp parallel for schedule(static)
+  for (int64_t u = 0; u < images * groups; ++u) {
+    const int64_t n = u / groups, col = (u % groups) * 4 * ir::kLanes;
+    const int64_t end = std::min(col + 4 * ir::kLanes, p.blocks * ir::kLanes);
+    float* rows = ir::Buffer(0, static_cast<size_t>(kMeanStripPixels * k));
+    float sums[4 * ir::kLanes] = {};
+    for (int64_t p0 = 0; p0 < pixels; p0 += kMeanStripPixels) {
+      const int64_t m = std::min(kMeanStripPixels, pixels - p0);
+      ir::Gemm(p, x + (n * pixels + p0) * p.c, m, p.c, nullptr, rows, k, col, end);
+      for (int64_t i = 0; i < m; ++i) {
+        for (int64_t j = col; j < std::min(end, k); ++j) sums[j - col] += rows[i * k + j];
+      }
+    }
+    for (int64_t j = col; j < std::min(end, k); ++j) {
+      y[n * k + j] = sums[j - col] / static_cast<float>(pixels);
+    }
+  }
+}
+
 // Dense layer: data [..., K] x constant weight [K, N] (+ bias [N]) (+ residual, the output's
 // shape) (+ activation). attrs: has_bias, has_residual, act kind, act alpha bits, beta bits.
 void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
@@ -758,6 +809,7 @@ int64_t SetNumThreads(int64_t threads) {
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_conv2d, Conv2d);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_dense, Dense);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_inverted_residual, InvertedResidual);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_pointwise_mean, PointwiseMean);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_batch_matmul, BatchMatmul);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_pool2d, Pool2d);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_softmax, Softmax);
