@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from _helpers import ort_run, save_model
-from onnx import TensorProto, helper, numpy_helper
+from _helpers import GraphBuilder, ort_run, save_model
+from onnx import TensorProto, helper
 
 import paddlec.runtime as rt
 from paddlec.compiler import compile_model
@@ -24,29 +24,19 @@ def _dense_net():
     """x [N, 96] -> Gemm 96 -> 200 + ReLU -> MatMul 200 -> 37 (no bias) -> + r (residual)
     -> Gemm 37 -> 80 -> GELU (erf form)."""
     rng = np.random.default_rng(0)
-    inits, nodes = [], []
-
-    def const(array) -> str:
-        name = f"c{len(inits)}"
-        inits.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
-        return name
-
-    def op(op_type, *args, out=None, **attrs) -> str:
-        out = out or f"t{len(nodes)}"
-        nodes.append(helper.make_node(op_type, list(args), [out], **attrs))
-        return out
+    g = GraphBuilder()
+    const, op = g.const, g.op
 
     a = op("Relu", op("Gemm", "x", const(rng.standard_normal((96, 200)) * 0.1),
                       const(rng.normal(0, 0.1, 200))))
     b = op("Add", op("MatMul", a, const(rng.standard_normal((200, 37)) * 0.1)), "r")
-    g = op("Gemm", b, const(rng.standard_normal((37, 80)) * 0.2), const(rng.normal(0, 0.1, 80)))
-    erf = op("Erf", op("Div", g, const(np.sqrt(2.0))))
-    op("Mul", op("Mul", g, op("Add", erf, const(1.0))), const(0.5), out="y")
+    h = op("Gemm", b, const(rng.standard_normal((37, 80)) * 0.2), const(rng.normal(0, 0.1, 80)))
+    erf = op("Erf", op("Div", h, const(np.sqrt(2.0))))
+    op("Mul", op("Mul", h, op("Add", erf, const(1.0))), const(0.5), out="y")
     inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 96]),
               helper.make_tensor_value_info("r", TensorProto.FLOAT, ["N", 37])]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 80])]
-    graph = helper.make_graph(nodes, "dense", inputs, outputs, inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return g.model("dense", inputs, outputs)
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import sys
 import numpy as np
 import onnx
 import pytest
-from _helpers import ort_run, save_model
-from onnx import TensorProto, helper, numpy_helper
+from _helpers import GraphBuilder, ort_run, save_model
+from onnx import TensorProto, helper
 
 import paddlec.runtime as rt
 from paddlec.compiler import compile_model
@@ -40,17 +40,8 @@ def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProt
     e: a 24-channel depthwise layer, which the kernel does not take;
     and a head on d: 1x1 conv 24 -> 72 (not 16k), Clip, global average pool."""
     rng = np.random.default_rng(0)
-    inits, nodes = [], []
-
-    def const(array) -> str:
-        name = f"c{len(inits)}"
-        inits.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
-        return name
-
-    def op(op_type, *args, out=None, **attrs) -> str:
-        out = out or f"t{len(nodes)}"
-        nodes.append(helper.make_node(op_type, list(args), [out], **attrs))
-        return out
+    g = GraphBuilder()
+    const, op = g.const, g.op
 
     def conv(x, cin, cout, k=1, group=1, act=None, out=None, **attrs) -> str:
         fan_in = cin // group * k * k
@@ -81,8 +72,7 @@ def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProt
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 16, oh, ow]),
                helper.make_tensor_value_info("side", TensorProto.FLOAT, ["N", 64, oh, ow]),
                helper.make_tensor_value_info("pooled", TensorProto.FLOAT, ["N", 72, 1, 1])]
-    graph = helper.make_graph(nodes, "blocks", inputs, outputs, inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return g.model("blocks", inputs, outputs)
 
 
 # 13x13: every block in one strip; 160x90 (stem output 80x45): the 96-channel block takes

@@ -12,8 +12,8 @@ import sys
 import numpy as np
 import onnx
 import pytest
-from _helpers import ort_run, save_model
-from onnx import TensorProto, helper, numpy_helper
+from _helpers import GraphBuilder, ort_run, save_model
+from onnx import TensorProto, helper
 
 import paddlec.runtime as rt
 from paddlec.compiler import compile_model
@@ -30,24 +30,13 @@ def _winograd_net(height: int, width: int) -> onnx.ModelProto:
     asymmetric pads, no pads (valid), no bias with a residual; plus one it must leave alone
     (channels not a multiple of 16) between them."""
     rng = np.random.default_rng(0)
-    inits, nodes = [], []
+    g = GraphBuilder()
+    const, op = g.const, g.op
 
-    def const(array) -> str:
-        name = f"c{len(inits)}"
-        inits.append(numpy_helper.from_array(np.asarray(array, np.float32), name))
-        return name
-
-    def conv(x, cin, cout, bias=True, **attrs) -> str:
+    def conv(x, cin, cout, bias=True, out=None, **attrs) -> str:
         weight = rng.standard_normal((cout, cin, 3, 3)) * (2.0 / (cin * 9)) ** 0.5
         args = [x, const(weight)] + ([const(rng.normal(0, 0.1, cout))] if bias else [])
-        out = f"t{len(nodes)}"
-        nodes.append(helper.make_node("Conv", args, [out], **attrs))
-        return out
-
-    def op(op_type, *args) -> str:
-        out = f"t{len(nodes)}"
-        nodes.append(helper.make_node(op_type, list(args), [out]))
-        return out
+        return op("Conv", *args, out=out, **attrs)
 
     a = op("Relu", conv("x", 16, 32, pads=[1, 1, 1, 1]))
     b = op("Clip", op("Add", conv(a, 32, 32, pads=[1, 1, 1, 1]), a), const(0.0), const(6.0))
@@ -55,14 +44,11 @@ def _winograd_net(height: int, width: int) -> onnx.ModelProto:
     d = conv(c, 32, 24, pads=[1, 1, 1, 1])                                  # 24: direct only
     e = conv(d, 24, 32, pads=[1, 1, 1, 1])
     f = op("Add", conv(e, 32, 32, bias=False, pads=[1, 1, 1, 1]), c)       # residual, no bias
-    g = conv(f, 32, 16, pads=[0, 0, 0, 0])                                  # valid: shrinks
-    nodes[-1].output[0] = "y"
+    conv(f, 32, 16, pads=[0, 0, 0, 0], out="y")                             # valid: shrinks
     inp = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 16, height, width])
     out = helper.make_tensor_value_info("y", TensorProto.FLOAT,
                                         ["N", 16, height - 2, width - 2])
-    del g
-    graph = helper.make_graph(nodes, "g", [inp], [out], inits)
-    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    return g.model("g", [inp], [out])
 
 
 @pytest.fixture(scope="module", params=[(13, 13), (18, 11)], ids=["13x13", "18x11"])

@@ -477,12 +477,7 @@ std::shared_ptr<inverted_residual::Block> MakeBlock(const ffi::Shape& attrs, DLT
     s.pad_left = attrs[20];
     s.channels = ch;
     s.act = act(1);
-    const int64_t taps = s.c_in * s.kh * s.kw;
-    s.taps.resize(static_cast<size_t>(taps * ch));
-    const float* w = DataOf(w_expand);
-    for (int64_t o = 0; o < ch; ++o) {
-      for (int64_t t = 0; t < taps; ++t) s.taps[t * ch + o] = w[o * taps + t];
-    }
+    s.taps = ir::Transposed(DataOf(w_expand), ch, s.c_in * s.kh * s.kw);
     s.bias.assign(DataOf(b_expand), DataOf(b_expand) + ch);
     b->c_in = s.c_in;
     d.h = attrs[21];
@@ -494,11 +489,7 @@ std::shared_ptr<inverted_residual::Block> MakeBlock(const ffi::Shape& attrs, DLT
   d.stride_w = attrs[5];
   d.pad_top = attrs[6];
   d.pad_left = attrs[7];
-  d.taps.resize(static_cast<size_t>(9 * ch));
-  const float* taps = DataOf(w_dw);
-  for (int64_t c = 0; c < ch; ++c) {
-    for (int t = 0; t < 9; ++t) d.taps[t * ch + c] = taps[c * 9 + t];
-  }
+  d.taps = ir::Transposed(DataOf(w_dw), ch, 9);
   d.bias.assign(DataOf(b_dw), DataOf(b_dw) + ch);
   d.act = act(10);
   b->project = ir::PackPointwise(DataOf(w_project), DataOf(b_project), ch, k, act(13));
@@ -649,12 +640,9 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
     auto e = std::make_shared<Entry>();
     const int64_t k = weight->shape[0], n = weight->shape[1], m = rows;
     if (few_rows) {
-      std::vector<float> transposed(static_cast<size_t>(k * n)), zeros(static_cast<size_t>(n));
-      const float* w = DataOf(weight);
-      for (int64_t i = 0; i < k; ++i) {
-        for (int64_t o = 0; o < n; ++o) transposed[o * k + i] = w[i * n + o];
-      }
       namespace ir = inverted_residual;
+      const std::vector<float> transposed = ir::Transposed(DataOf(weight), k, n);
+      const std::vector<float> zeros(static_cast<size_t>(n));
       const ir::Act act{attrs[2], FloatOfBits(attrs[3]), FloatOfBits(attrs[4])};
       e->pointwise = std::make_shared<ir::Pointwise>(
           ir::PackPointwise(transposed.data(), has_bias ? DataOf(bias) : zeros.data(), k, n, act));

@@ -60,6 +60,15 @@ inline __attribute__((always_inline)) V16 Apply(V16 v, const Act& act) {
   return v;
 }
 
+// src [rows][cols] as [cols][rows] (weights into the layout a kernel walks).
+inline std::vector<float> Transposed(const float* src, int64_t rows, int64_t cols) {
+  std::vector<float> dst(static_cast<size_t>(rows * cols));
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t j = 0; j < cols; ++j) dst[j * rows + i] = src[i * cols + j];
+  }
+  return dst;
+}
+
 // A 1x1 layer's weights packed for the GEMM: [blocks][c][16], output channels past k zero.
 struct Pointwise {
   int64_t c = 0, k = 0, blocks = 0;
