@@ -34,7 +34,8 @@ def _rel_err(value: np.ndarray, ref: np.ndarray) -> float:
 def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProto:
     """A 3-channel image through five MobileNetV2-style blocks:
     s: the stem (3x3 stride-2 conv of the NCHW input, ``stem_pads``), depthwise, 16 -> 32;
-    a: expand 32 -> 96, stride 1, Clip(0, 6), residual;
+    a: expand 32 -> 160, stride 1, Clip(0, 6), residual (project: 160 input channels, two
+       passes of the GEMM over 128 + 32);
     b: expand 32 -> 48, stride 2 with pads [0, 0, 1, 1], ReLU, project to 40 (not 16k);
     d: its expand output is also a graph output, so only depthwise + project fuse;
     e: a 24-channel depthwise layer, which the kernel does not take;
@@ -59,7 +60,7 @@ def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProt
 
     stem = conv("x", 3, 16, k=3, act="relu6", strides=[2, 2], pads=stem_pads)
     p = conv(depthwise(stem, 16, "relu6"), 16, 32)
-    a = op("Add", conv(depthwise(conv(p, 32, 96, act="relu6"), 96, "relu6"), 96, 32), p)
+    a = op("Add", conv(depthwise(conv(p, 32, 160, act="relu6"), 160, "relu6"), 160, 32), p)
     b = conv(depthwise(conv(a, 32, 48, act="relu"), 48, "relu", 2, (0, 0, 1, 1)), 48, 40)
     side = conv(b, 40, 64, act="relu6", out="side")
     d = conv(depthwise(side, 64, "relu6"), 64, 24)
@@ -75,8 +76,8 @@ def _blocks_net(height: int, width: int, stem_pads: list[int]) -> onnx.ModelProt
     return g.model("blocks", inputs, outputs)
 
 
-# 13x13: every block in one strip; 160x90 (stem output 80x45): the 96-channel block takes
-# strips of 14 rows, and the stem's pads are asymmetric.
+# 13x13: every block in one strip; 160x90 (stem output 80x45): the 160-channel block takes
+# strips of 8 rows (GEMMs of 360 rows, in blocks of 96), and the stem's pads are asymmetric.
 @pytest.fixture(scope="module", params=[(13, 13, [1, 1, 1, 1]), (160, 90, [0, 0, 1, 1])],
                 ids=["13x13", "160x90"])
 def artifacts(request, tmp_path_factory):

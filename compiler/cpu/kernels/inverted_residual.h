@@ -95,20 +95,29 @@ inline Pointwise PackPointwise(const float* oihw, const float* bias, int64_t c, 
   return p;
 }
 
-// Register tile: rows [0, MR) x channel blocks [0, NB) of C = A x B, then bias, residual,
-// activation. a: MR rows of lda; b: the first block's packed weights; c, r: rows of ldc.
+// The input channels one tile pass sums over; passes after the first add to the partial sums
+// in c, the last applies the epilogue.
+struct Depth {
+  int64_t begin, end;
+  bool first, last;
+};
+
+// Register tile: rows [0, MR) x channel blocks [0, NB) of C = A x B over input channels
+// `depth`, then (last pass) bias, residual, activation. a: MR rows of lda; b: the first
+// block's packed weights; c, r: rows of ldc.
 template <int MR, int NB>
 inline __attribute__((always_inline)) void Tile(const float* a, int64_t lda, const float* b,
-                                                int64_t c_in, const float* bias, const Act& act,
+                                                int64_t c_in, const Depth& depth,
+                                                const float* bias, const Act& act,
                                                 const float* r, float* c, int64_t ldc) {
   V16 acc[MR][NB];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 4
-    for (int j = 0; j < NB; ++j) acc[i][j] = V16{};
+    for (int j = 0; j < NB; ++j) acc[i][j] = depth.first ? V16{} : Load(c + i * ldc + j * kLanes);
   }
   const int64_t block = c_in * kLanes;
-  for (int64_t q = 0; q < c_in; ++q) {
+  for (int64_t q = depth.begin; q < depth.end; ++q) {
     V16 w[NB];
 #pragma GCC unroll 4
     for (int j = 0; j < NB; ++j) w[j] = Load(b + j * block + q * kLanes);
@@ -123,9 +132,13 @@ inline __attribute__((always_inline)) void Tile(const float* a, int64_t lda, con
   for (int i = 0; i < MR; ++i) {
 #pragma GCC unroll 4
     for (int j = 0; j < NB; ++j) {
-      V16 v = acc[i][j] + Load(bias + j * kLanes);
-      if (r != nullptr) v += Load(r + i * ldc + j * kLanes);
-      Store(c + i * ldc + j * kLanes, Apply(v, act));
+      V16 v = acc[i][j];
+      if (depth.last) {
+        v += Load(bias + j * kLanes);
+        if (r != nullptr) v += Load(r + i * ldc + j * kLanes);
+        v = Apply(v, act);
+      }
+      Store(c + i * ldc + j * kLanes, v);
     }
   }
 }
@@ -140,13 +153,18 @@ constexpr int RowsFor() {
 template <int NB, int R>
 inline __attribute__((always_inline)) void LastRows(int64_t rows, const float* a, int64_t lda,
                                                     const float* b, int64_t c_in,
-                                                    const float* bias, const Act& act,
-                                                    const float* r, float* c, int64_t ldc) {
+                                                    const Depth& depth, const float* bias,
+                                                    const Act& act, const float* r, float* c,
+                                                    int64_t ldc) {
   if constexpr (R > 0) {
-    if (rows == R) return Tile<R, NB>(a, lda, b, c_in, bias, act, r, c, ldc);
-    LastRows<NB, R - 1>(rows, a, lda, b, c_in, bias, act, r, c, ldc);
+    if (rows == R) return Tile<R, NB>(a, lda, b, c_in, depth, bias, act, r, c, ldc);
+    LastRows<NB, R - 1>(rows, a, lda, b, c_in, depth, bias, act, r, c, ldc);
   }
 }
+
+// Blocking of the GEMM: rows per pass over the input channels, input channels per pass
+// (128 x 64 weights = 32 KB stay in L1 while a block of rows goes by).
+constexpr int64_t kRowBlock = 96, kDepthBlock = 128;
 
 // One column group (NB blocks starting at channel `col`) over rows [0, m): full tiles, then
 // a tile of the rows left.
@@ -160,12 +178,18 @@ inline __attribute__((always_inline)) void Columns(const Pointwise& p, int64_t c
   const bool partial_columns = col + NB * kLanes > p.k;
   int64_t i = 0;
   if (!partial_columns) {
-    for (; i + MR <= m; i += MR) {
-      Tile<MR, NB>(a + i * lda, lda, b, p.c, bias, p.act, r ? r + i * ldc + col : nullptr,
-                   c + i * ldc + col, ldc);
+    for (int64_t i0 = 0; i0 < m; i0 += kRowBlock) {
+      const int64_t i1 = std::min(m, i0 + kRowBlock);
+      for (int64_t q = 0; q < p.c; q += kDepthBlock) {
+        const Depth depth{q, std::min(p.c, q + kDepthBlock), q == 0, q + kDepthBlock >= p.c};
+        for (i = i0; i + MR <= i1; i += MR) {
+          Tile<MR, NB>(a + i * lda, lda, b, p.c, depth, bias, p.act,
+                       r ? r + i * ldc + col : nullptr, c + i * ldc + col, ldc);
+        }
+        LastRows<NB, MR - 1>(i1 - i, a + i * lda, lda, b, p.c, depth, bias, p.act,
+                             r ? r + i * ldc + col : nullptr, c + i * ldc + col, ldc);
+      }
     }
-    LastRows<NB, MR - 1>(m - i, a + i * lda, lda, b, p.c, bias, p.act,
-                         r ? r + i * ldc + col : nullptr, c + i * ldc + col, ldc);
     return;
   }
   // channels past k: each tile goes to a scratch tile, then its valid columns to c
@@ -177,10 +201,11 @@ inline __attribute__((always_inline)) void Columns(const Pointwise& p, int64_t c
       std::memcpy(r_tile + t * NB * kLanes, r + (i + t) * ldc + col, sizeof(float) * cols);
     }
     const float* r_in = r ? r_tile : nullptr;
+    const Depth all{0, p.c, true, true};
     if (rows == MR) {
-      Tile<MR, NB>(a + i * lda, lda, b, p.c, bias, p.act, r_in, c_tile, NB * kLanes);
+      Tile<MR, NB>(a + i * lda, lda, b, p.c, all, bias, p.act, r_in, c_tile, NB * kLanes);
     } else {
-      LastRows<NB, MR - 1>(rows, a + i * lda, lda, b, p.c, bias, p.act, r_in, c_tile,
+      LastRows<NB, MR - 1>(rows, a + i * lda, lda, b, p.c, all, bias, p.act, r_in, c_tile,
                            NB * kLanes);
     }
     for (int64_t t = 0; t < rows; ++t) {
