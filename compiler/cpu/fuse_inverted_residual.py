@@ -95,11 +95,9 @@ def _kernel_calls(block, kernel: str) -> dict:
     return calls
 
 
-def _fuse_block(block, stats: OffloadStats):
-    convs = {var: _Conv(*found) for var, found in _kernel_calls(block, "conv2d").items()}
-    to_nhwc = {var: (index, binding.value.args[1].fields[0])
-               for var, (index, binding) in _kernel_calls(block, "reorder").items()
-               if [int(v) for v in binding.value.args[1].fields[1].values] == [0]}
+def _use_counts(block) -> collections.Counter:
+    """How often each variable is read in ``block``, counting a variable passed twice to one
+    kernel call twice."""
     uses: collections.Counter = collections.Counter()
     for binding in block.bindings:
         value = binding.value
@@ -108,6 +106,15 @@ def _fuse_block(block, stats: OffloadStats):
         for var in (args if args is not None else relax.analysis.free_vars(value)):
             if isinstance(var, relax.Var):
                 uses[var] += 1
+    return uses
+
+
+def _fuse_block(block, stats: OffloadStats):
+    convs = {var: _Conv(*found) for var, found in _kernel_calls(block, "conv2d").items()}
+    to_nhwc = {var: (index, binding.value.args[1].fields[0])
+               for var, (index, binding) in _kernel_calls(block, "reorder").items()
+               if [int(v) for v in binding.value.args[1].fields[1].values] == [0]}
+    uses = _use_counts(block)
 
     def only_feeds(conv: _Conv) -> bool:  # a block-local value read once
         return isinstance(conv.var, relax.DataflowVar) and uses[conv.var] == 1

@@ -23,11 +23,9 @@ layers by float rounding (summation order), checked against onnxruntime in
 
 from __future__ import annotations
 
-import collections
-
 from tvm import relax, tirx
 
-from .fuse_inverted_residual import _HAS_RESIDUAL, _Conv, _kernel_calls
+from .fuse_inverted_residual import _HAS_RESIDUAL, _Conv, _kernel_calls, _use_counts
 from .offload import OffloadStats, _map_dataflow_blocks
 
 __all__ = ["MEAN_KERNEL", "fuse_pointwise_means"]
@@ -49,10 +47,7 @@ def _fuse_block(block, stats: OffloadStats):
     to_nchw = {binding.value.args[1].fields[0]: (index, binding)
                for index, binding in _kernel_calls(block, "reorder").values()
                if [int(v) for v in binding.value.args[1].fields[1].values] == [1]}
-    uses: collections.Counter = collections.Counter()
-    for binding in block.bindings:
-        for var in relax.analysis.free_vars(binding.value):
-            uses[var] += 1
+    uses = _use_counts(block)
 
     def local_single_use(var) -> bool:
         return isinstance(var, relax.DataflowVar) and uses[var] == 1

@@ -455,7 +455,6 @@ std::shared_ptr<inverted_residual::Block> MakeBlock(const ffi::Shape& attrs, DLT
   auto b = std::make_shared<ir::Block>();
   const int64_t ch = w_dw->shape[0], k = out->shape[3];
   b->first = static_cast<ir::First>(attrs[0]);
-  b->has_expand = b->first != ir::First::kNone;
   b->c_in = data->shape[3];
   if (b->first == ir::First::kExpand) {
     b->expand = ir::PackPointwise(DataOf(w_expand), DataOf(b_expand), b->c_in, ch, act(1));
@@ -581,15 +580,15 @@ void PointwiseMean(DLTensor* data, DLTensor* weight, DLTensor* bias, ffi::Shape 
   });
   const ir::Pointwise& p = *entry->pointwise;
   const int64_t images = data->shape[0], pixels = data->shape[1] * data->shape[2];
-  const int64_t k = p.k, groups = (p.blocks + 3) / 4;
+  const int64_t k = p.k, groups = ir::ColumnGroups(p);
   const float* x = DataOf(data);
   float* y = DataOf(out);
 #pragma omp parallel for schedule(static)
   for (int64_t u = 0; u < images * groups; ++u) {
-    const int64_t n = u / groups, col = (u % groups) * 4 * ir::kLanes;
-    const int64_t end = std::min(col + 4 * ir::kLanes, p.blocks * ir::kLanes);
+    const int64_t n = u / groups, g = u % groups;
+    const int64_t col = ir::GroupBegin(g), end = ir::GroupEnd(p, g);
     float* rows = ir::Buffer(0, static_cast<size_t>(kMeanStripPixels * k));
-    float sums[4 * ir::kLanes] = {};
+    float sums[ir::kGroupLanes] = {};
     for (int64_t p0 = 0; p0 < pixels; p0 += kMeanStripPixels) {
       const int64_t m = std::min(kMeanStripPixels, pixels - p0);
       ir::Gemm(p, x + (n * pixels + p0) * p.c, m, p.c, nullptr, rows, k, col, end);
@@ -605,19 +604,16 @@ void PointwiseMean(DLTensor* data, DLTensor* weight, DLTensor* bias, ffi::Shape 
 
 // Dense layers of at most kFewRows rows (a classifier at a small batch) run as the
 // inverted residual kernel's GEMM with threads splitting the output channels. MobileNetV2's
-// 1280 -> 1000 classifier, 2 threads, per call in `bench/profile_ops`-style VM timings:
-// batch 8 0.52 -> 0.36 ms; the whole model at batch 1, `bench/ab.py`: 1.056x (CI 1.025-1.083).
+// 1280 -> 1000 classifier, 2 threads (`bench/profile_ops.py --per-call`): batch 8 0.52 ->
+// 0.36 ms; the whole model at batch 1, `bench/ab.py`: 1.056x (CI 1.025-1.083).
 constexpr int64_t kFewRows = 16;
 
 void DenseFewRows(const inverted_residual::Pointwise& p, const float* x, int64_t m,
                   const float* residual, float* y) {
   namespace ir = inverted_residual;
-  const int64_t groups = (p.blocks + 3) / 4;
 #pragma omp parallel for schedule(static)
-  for (int64_t g = 0; g < groups; ++g) {
-    const int64_t col = g * 4 * ir::kLanes;
-    ir::Gemm(p, x, m, p.c, residual, y, p.k, col,
-             std::min(col + 4 * ir::kLanes, p.blocks * ir::kLanes));
+  for (int64_t g = 0; g < ir::ColumnGroups(p); ++g) {
+    ir::Gemm(p, x, m, p.c, residual, y, p.k, ir::GroupBegin(g), ir::GroupEnd(p, g));
   }
 }
 

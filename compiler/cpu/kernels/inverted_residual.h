@@ -76,6 +76,15 @@ struct Pointwise {
   Act act{0, 0.f, 0.f};
 };
 
+// Output channels in groups of 64 (the GEMM's widest tile): a unit of work for threads that
+// split a layer by channels. Group g covers channels [begin, end) of the padded blocks.
+constexpr int64_t kGroupLanes = 4 * kLanes;
+inline int64_t ColumnGroups(const Pointwise& p) { return (p.blocks + 3) / 4; }
+inline int64_t GroupBegin(int64_t g) { return g * kGroupLanes; }
+inline int64_t GroupEnd(const Pointwise& p, int64_t g) {
+  return std::min((g + 1) * kGroupLanes, p.blocks * kLanes);
+}
+
 // oihw: [k][c][1][1].
 inline Pointwise PackPointwise(const float* oihw, const float* bias, int64_t c, int64_t k,
                                Act act) {
@@ -219,9 +228,8 @@ inline __attribute__((always_inline)) void Columns(const Pointwise& p, int64_t c
 __attribute__((target("avx512f")))
 void GemmAvx512(const Pointwise& p, const float* a, int64_t m, int64_t lda, const float* r,
                 float* c, int64_t ldc, int64_t col, int64_t end) {
-  const int64_t padded = end;
-  for (; col + 4 * kLanes <= padded; col += 4 * kLanes) Columns<4>(p, col, a, m, lda, r, c, ldc);
-  const int64_t left = (padded - col) / kLanes;
+  for (; col + kGroupLanes <= end; col += kGroupLanes) Columns<4>(p, col, a, m, lda, r, c, ldc);
+  const int64_t left = (end - col) / kLanes;
   if (left == 3) Columns<3>(p, col, a, m, lda, r, c, ldc);
   if (left == 2) Columns<2>(p, col, a, m, lda, r, c, ldc);
   if (left == 1) Columns<1>(p, col, a, m, lda, r, c, ldc);
@@ -297,7 +305,8 @@ struct Stem {
 };
 constexpr int64_t kMaxStemRows = 64;  // c_in * kh
 
-// MR output pixels x NB * 16 channels from channel c0; kChecked: columns may fall outside.
+// P output pixels from column x0 x NB * 16 channels from channel c0; kChecked: input columns
+// may fall outside the row.
 template <int NB, int P, bool kChecked>
 inline __attribute__((always_inline)) void StemTile(const Stem& s, const float* const* rows,
                                                     int64_t x0, int64_t c0, float* out) {
@@ -381,7 +390,6 @@ enum class First { kNone = 0, kExpand = 1, kStem = 2 };
 // The whole block: optional first layer, depthwise, project.
 struct Block {
   First first = First::kNone;
-  bool has_expand = false;  // a first layer (expand or stem) computes the depthwise input
   Pointwise expand, project;
   Stem stem;
   Depthwise dw;
@@ -389,6 +397,9 @@ struct Block {
   int64_t strip = 1;      // output rows per strip
   int64_t parts = 1;      // bands of output rows per image (one unit of work each)
   bool split_channels = false;  // all threads share each image (RunChannels)
+
+  // a first layer (expand or stem) computes the depthwise input
+  bool has_first() const { return first != First::kNone; }
 };
 
 // The same layers as plain loops, for CPUs without AVX-512.
@@ -500,7 +511,7 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
   // e is a ring of first-layer rows: input row iy lives in slot iy % slots, so the rows two
   // strips share stay where they are.
   const int64_t slots = (b.strip - 1) * d.stride_h + 3;
-  float* e = b.has_expand ? Buffer(0, static_cast<size_t>(slots * row_floats)) : nullptr;
+  float* e = b.has_first() ? Buffer(0, static_cast<size_t>(slots * row_floats)) : nullptr;
   float* dw_out = Buffer(1, static_cast<size_t>(b.strip * d.ow * ch));
   const float* image = b.first == First::kStem
                            ? x + n * b.stem.c_in * b.stem.in_h * b.stem.in_w
@@ -510,7 +521,7 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
     const int64_t o1 = std::min(ob, o0 + b.strip);
     int64_t lo, hi;
     InputRows(d, o0, o1, &lo, &hi);
-    if (b.has_expand) {
+    if (b.has_first()) {
       int64_t row = lo >= e_lo && lo < e_hi ? e_hi : lo;  // first row not held yet
       while (row < hi) {  // contiguous runs of slots
         const int64_t slot = row % slots, count = std::min(hi - row, slots - slot);
@@ -532,7 +543,7 @@ inline void RunBand(const Block& b, const float* x, const float* r, float* y, in
       for (int kh = 0; kh < 3; ++kh) {
         const int64_t iy = o * d.stride_h - d.pad_top + kh;
         rows[kh] = iy < 0 || iy >= d.h ? nullptr
-                   : b.has_expand      ? e + (iy % slots) * row_floats
+                   : b.has_first()     ? e + (iy % slots) * row_floats
                                        : image + iy * row_floats;
       }
       DepthwiseRow(d, rows, dw_out + (o - o0) * d.ow * ch);
