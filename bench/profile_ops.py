@@ -8,6 +8,8 @@ function's name without its numeric suffix. onnxruntime: ``SessionOptions.enable
 writes per-node kernel times; nodes are grouped by operator type. Both run the same inputs
 with the same thread count, alternating runs, and the totals are averaged over ``--runs``.
 The hook costs a few microseconds per call, so read the per-group shares, not the sum.
+``--per-call`` lists every library call instead (kernel, input and output shape, median ms)
+next to every onnxruntime node in execution order: layer-by-layer comparisons.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["main", "profile_onnxruntime", "profile_paddlec"]
+__all__ = ["main", "per_call_onnxruntime", "per_call_paddlec", "profile_onnxruntime",
+           "profile_paddlec"]
 
 
 def _group(symbol: str) -> str:
@@ -60,6 +63,61 @@ def profile_paddlec(artifact: Path, feed: dict, runs: int, threads: int) -> dict
               in totals.items()}
     result["(wall)"] = [1, wall * 1e3]
     return result
+
+
+def per_call_paddlec(artifact: Path, feed: dict, runs: int, threads: int) -> list[tuple]:
+    """[(kernel, input shape, output shape, median ms)] for every library call, in order."""
+    from .. import runtime
+
+    model = runtime.load(artifact, num_threads=threads)
+    arrays = model.check_feed(feed)
+    started: list[float] = []
+    calls: list[tuple] = []
+
+    def instrument(func, symbol, before, ret, *args):  # noqa: ARG001 - the VM's signature
+        if before:
+            started.append(time.perf_counter())
+        else:
+            seconds = time.perf_counter() - started.pop()
+            if str(symbol).startswith("paddlec_dnnl_"):
+                calls.append((str(symbol)[len("paddlec_dnnl_"):], tuple(args[0].shape),
+                              tuple(args[-1].shape), seconds))
+        return 0
+
+    for _ in range(2):
+        model.run(feed)
+    model._vm.set_instrument(instrument)  # noqa: SLF001 - profiling hook, not a public API
+    per_run = []
+    for _ in range(runs):
+        calls.clear()
+        model.run_device(arrays)
+        per_run.append(list(calls))
+    model._vm.set_instrument(None)  # noqa: SLF001
+    return [(name, shape_in, shape_out, float(np.median([run[i][3] for run in per_run])) * 1e3)
+            for i, (name, shape_in, shape_out, _) in enumerate(per_run[0])]
+
+
+def per_call_onnxruntime(onnx_path: Path, feed: dict, runs: int, threads: int
+                         ) -> list[tuple]:
+    """[(node name, median ms)] for every node, in execution order."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.enable_profiling = True
+    with tempfile.TemporaryDirectory() as tmp:
+        options.profile_file_prefix = os.path.join(tmp, "ort")
+        session = ort.InferenceSession(str(onnx_path), options,
+                                       providers=["CPUExecutionProvider"])
+        for _ in range(runs + 2):
+            session.run(None, feed)
+        events = json.loads(Path(session.end_profiling()).read_text())
+    times: dict[str, list[float]] = collections.defaultdict(list)
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            times[event["name"][:-len("_kernel_time")]].append(event["dur"] / 1e3)
+    return [(name, float(np.median(ms[2:] or ms))) for name, ms in times.items()]
 
 
 def profile_onnxruntime(onnx_path: Path, feed: dict, runs: int, threads: int
@@ -118,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--target", default="llvm -mcpu=native")
     parser.add_argument("--records", default=None)
+    parser.add_argument("--per-call", action="store_true",
+                        help="every library call / onnxruntime node instead of groups")
     args = parser.parse_args(argv)
 
     from .runner import _artifact_for, _feeds
@@ -126,6 +186,17 @@ def main(argv: list[str] | None = None) -> int:
     artifact = args.artifact or _artifact_for(args.model, args.target, args.records,
                                               Path("bench/out/artifacts"))
     feed = _feeds(read_manifest(artifact).inputs, args.batch)
+    if args.per_call:
+        calls = per_call_paddlec(artifact, feed, args.runs, args.threads)
+        nodes = per_call_onnxruntime(args.model, feed, args.runs, args.threads)
+        print(f"paddlec {sum(c[3] for c in calls):.3f} ms in {len(calls)} calls | "
+              f"onnxruntime {sum(n[1] for n in nodes):.3f} ms in {len(nodes)} nodes")
+        for i in range(max(len(calls), len(nodes))):
+            name, shape_in, shape_out, ms = calls[i] if i < len(calls) else ("", "", "", 0.0)
+            node, node_ms = nodes[i] if i < len(nodes) else ("", 0.0)
+            print(f"{name[:18]:18s} {str(shape_in):20s} {str(shape_out):20s} {ms:7.3f} | "
+                  f"{node[:36]:36s} {node_ms:7.3f}")
+        return 0
     ours, theirs = {}, {}
     for _ in range(2):  # alternate, so that load from other processes hits both alike
         for name, (calls, ms) in profile_paddlec(artifact, feed, args.runs // 2 or 1,

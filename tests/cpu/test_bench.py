@@ -49,7 +49,22 @@ def test_small_mobilenet_from_the_suite_generator_matches_onnxruntime(tmp_path):
     model = make_mobilenet_v2(classes=10, image=32, width=0.25)
     calls = ({"conv2d", "dense", "reorder", "inverted_residual", "pointwise_mean"}
              if _host_has_avx512() else {"conv2d", "dense", "pool2d", "reorder"})
-    _check_against_ort(tmp_path, model, (2, 3, 32, 32), calls)
+    manifest = _check_against_ort(tmp_path, model, (2, 3, 32, 32), calls)
+    _per_call_lists_every_library_call(tmp_path, manifest)
+
+
+def _per_call_lists_every_library_call(tmp_path, manifest: dict) -> None:
+    """``profile_ops --per-call``: one row per library call the manifest counts, with the
+    call's shapes, and the onnxruntime nodes with their times."""
+    from paddlec.bench.profile_ops import per_call_onnxruntime, per_call_paddlec
+
+    feed = {"image": np.ones((2, 3, 32, 32), np.float32)}
+    calls = per_call_paddlec(tmp_path / "art", feed, runs=2, threads=1)
+    counted = {name: sum(c[0] == name for c in calls) for name, _, _, _ in calls}
+    assert counted == manifest["cpu"]["library_calls"]
+    assert all(shape_in[0] == 2 and ms > 0 for _, shape_in, _, ms in calls)
+    nodes = per_call_onnxruntime(tmp_path / "model.onnx", feed, runs=2, threads=1)
+    assert nodes and all(ms >= 0 for _, ms in nodes)
 
 
 @pytest.mark.slow
