@@ -104,6 +104,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--fuse-blocks/--no-fuse-blocks", default=True, show_default=True,
               help="CPU fast path: run each inverted residual block (1x1 expand, 3x3 depthwise, "
                    "1x1 project) as one kernel that keeps the expanded rows in cache.")
+@click.option("--blocked-layout/--no-blocked-layout", default=True, show_default=True,
+              help="CPU fast path: keep convolution chains whose channel counts are multiples "
+                   "of 16 in oneDNN's blocked nChw16c layout instead of NHWC.")
 def compile_command(model: Path, target: str, host: str | None, output: Path,
                     input_shapes: tuple[str, ...], opt_level: int, const_inputs: tuple[str, ...],
                     disabled_passes: tuple[str, ...], print_passes: bool, trt_precision: str,
@@ -112,7 +115,7 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                     verify_passes: bool, model_file: str | None,
                     params_file: str | None,
                     records: Path | None, fast_path: bool, winograd: bool,
-                    fuse_blocks: bool) -> None:
+                    fuse_blocks: bool, blocked_layout: bool) -> None:
     """Compile MODEL (an .onnx file, a Paddle model folder or file) into an artifact folder."""
     if print_passes:
         _print_passes(opt_level, disabled_passes)
@@ -132,7 +135,8 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                              verify_passes=verify_passes, model_file=model_file,
                              params_file=params_file,
                              fast_path=fast_path, winograd=winograd,
-                             fuse_blocks=fuse_blocks, records=str(records) if records else None,
+                             fuse_blocks=fuse_blocks, blocked_layout=blocked_layout,
+                             records=str(records) if records else None,
                              const_inputs=_load_const_inputs(const_inputs), **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])

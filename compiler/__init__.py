@@ -33,6 +33,8 @@ class CompileOptions:
     winograd: bool = True  # llvm fast path: 3x3 stride-1 convs may run as Winograd F(4,3)
     # llvm fast path: expand -> depthwise -> project chains run as one strip-wise kernel
     fuse_blocks: bool = True
+    # llvm fast path: convolution chains with channels in multiples of 16 run on nChw16c
+    blocked_layout: bool = True
     records: str | None = None  # llvm: MetaSchedule records from `paddlec tune`
     # llvm with records: per workload "auto" (time tuned TVM vs oneDNN, keep the faster),
     # "library" or "tvm" (force one, for checks); see compiler/cpu/choose.py

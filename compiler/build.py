@@ -41,6 +41,7 @@ def build_library(mod, target: ResolvedTarget, out_file: Path, options=None) -> 
                              fast_path=getattr(options, "fast_path", True),
                              winograd=getattr(options, "winograd", True),
                              fuse_blocks=getattr(options, "fuse_blocks", True),
+                             blocked_layout=getattr(options, "blocked_layout", True),
                              records=getattr(options, "records", None),
                              kernel_choice=getattr(options, "kernel_choice", "auto"))
         except (RuntimeError, ValueError, TypeError, tvm.error.InternalError) as exc:

@@ -448,13 +448,16 @@ def _map_dataflow_blocks(mod, rewrite: Callable) -> object:
 
 
 def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
-                    fuse_blocks: bool = True) -> tuple[object, OffloadStats]:
+                    fuse_blocks: bool = True,
+                    blocked_layout: bool = True) -> tuple[object, OffloadStats]:
     """Rewrite ``mod`` (an NCHW Relax module with constants bound) to call the oneDNN kernels;
     returns the new module and how many call sites of each kind it created. ``decide``
     (see ``choose.KernelChooser``) may keep a conv / dense call site in TVM. ``winograd``
     lets the kernel run eligible 3x3 convolutions as Winograd F(4,3) (``winograd.h``);
     ``fuse_blocks`` fuses inverted residual blocks and 1x1 conv + global average pool heads
-    (``fuse_inverted_residual.py``, ``fuse_pointwise_mean.py``; for AVX-512 targets)."""
+    (``fuse_inverted_residual.py``, ``fuse_pointwise_mean.py``; for AVX-512 targets);
+    ``blocked_layout`` then stores eligible feature maps as nChw16c (``block_layouts.py``)."""
+    from .block_layouts import block_layouts
     from .fuse_inverted_residual import fuse_inverted_residuals
     from .fuse_pointwise_mean import fuse_pointwise_means
 
@@ -466,6 +469,8 @@ def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
         mod = reorder_layouts(mod, stats)
     if fuse_blocks and stats["conv2d"]:
         mod = fuse_pointwise_means(fuse_inverted_residuals(mod, stats), stats)
+    if blocked_layout and stats["conv2d"]:
+        mod = block_layouts(mod, stats)
     return mod, +stats
 
 

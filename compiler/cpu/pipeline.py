@@ -26,13 +26,15 @@ log = logging.getLogger("paddlec.compiler.cpu")
 
 def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = True,
               records: str | Path | None = None, kernel_choice: str = "auto",
-              winograd: bool = True, fuse_blocks: bool = True) -> dict:
+              winograd: bool = True, fuse_blocks: bool = True,
+              blocked_layout: bool = True) -> dict:
     """Build ``mod`` for a CPU target into ``out_file``; returns the manifest fields this path
     adds (``native_libraries``, ``cpu``). With ``records`` on the fast path, each conv /
     dense workload the records cover is timed both ways and runs where it is faster
     (``kernel_choice``: "auto", or "library" / "tvm" to force one; see ``choose.py``).
     ``winograd`` lets the convolution kernel run 3x3 stride-1 layers as Winograd F(4,3);
-    ``fuse_blocks`` runs inverted residual blocks as one kernel each."""
+    ``fuse_blocks`` runs inverted residual blocks as one kernel each; ``blocked_layout``
+    keeps eligible convolution chains in nChw16c (``block_layouts.py``)."""
     from ..determinism import SortShapeFuncStores
     from ..specialize import add_batch_one
     from .fold_bn import fold_batch_norm
@@ -43,6 +45,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     tvm_target = target.to_tvm()
     mod = relax.transform.FoldConstant()(fold_batch_norm(mod))
     stats: dict = {}
+    blocked_feature_maps = 0
     chooser = None
     kernels = None
     if fast_path:
@@ -51,9 +54,13 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
 
             kernels = _native_kernels()
             chooser = KernelChooser(mod, tvm_target, records, kernels, mode=kernel_choice)
-        fuse_blocks = fuse_blocks and target_has_avx512(tvm_target)
+        # both rest on AVX-512 kernels (the fused block code; oneDNN's nChw16c convolutions)
+        avx512 = target_has_avx512(tvm_target)
+        fuse_blocks, blocked_layout = fuse_blocks and avx512, blocked_layout and avx512
         mod, counts = offload_to_dnnl(mod, chooser, winograd=winograd,
-                                      fuse_blocks=fuse_blocks)
+                                      fuse_blocks=fuse_blocks,
+                                      blocked_layout=blocked_layout)
+        blocked_feature_maps = counts.pop("blocked_layout", 0)  # not a library call
         stats = dict(sorted(counts.items()))
     mod, batch_one = add_batch_one(mod)
     if stats and kernels is None:
@@ -74,6 +81,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
         "cpu": {"fast_path": bool(stats), "library_calls": stats,
                 "winograd": bool(stats) and winograd,
                 "fused_blocks": stats.get("inverted_residual", 0),
+                "blocked_feature_maps": blocked_feature_maps if stats else 0,
                 "records": str(records) if records else None,
                 **({"choices": chooser.choices} if chooser is not None else {})},
     }

@@ -63,6 +63,26 @@ float* DataOf(DLTensor* t) {
 
 memory::dims DimsOf(DLTensor* t) { return memory::dims(t->shape, t->shape + t->ndim); }
 
+// Feature maps are NHWC (4-D [N, H, W, C]) or oneDNN's blocked nChw16c (5-D
+// [N, C/16, H, W, 16], see block_layouts.py); descriptors list dims as N, C, H, W.
+constexpr int64_t kChannelBlock = 16;
+
+bool IsBlocked(const DLTensor* t) { return t->ndim == 5; }
+
+bool IsFeatureMap(const DLTensor* t) {
+  return t->ndim == 4 || (t->ndim == 5 && t->shape[4] == kChannelBlock);
+}
+
+memory::dims NchwOf(const DLTensor* t) {
+  const int64_t* s = t->shape;
+  return IsBlocked(t) ? memory::dims{s[0], s[1] * s[4], s[2], s[3]}
+                      : memory::dims{s[0], s[3], s[1], s[2]};
+}
+
+memory::desc FeatureMapDesc(const DLTensor* t) {
+  return memory::desc(NchwOf(t), dt::f32, IsBlocked(t) ? tag::nChw16c : tag::nhwc);
+}
+
 void CheckF32(DLTensor* t, const char* what) {
   if (t->dtype.code != kDLFloat || t->dtype.bits != 32 || t->dtype.lanes != 1) {
     TVM_FFI_THROW(TypeError) << "paddlec oneDNN kernel: " << what << " must be float32";
@@ -269,9 +289,13 @@ bool UseWinograd(const ffi::Shape& attrs, DLTensor* data, DLTensor* weight, DLTe
       attrs[6] != 1 || attrs[7] != 1 || attrs[8] != 1) {
     return false;
   }
-  if (data->shape[3] % winograd::kLanes != 0 || out->shape[3] % winograd::kLanes != 0) return false;
-  const int64_t tiles = out->shape[0] * ((out->shape[1] + winograd::kTile - 1) / winograd::kTile) *
-                        ((out->shape[2] + winograd::kTile - 1) / winograd::kTile);
+  const memory::dims x = NchwOf(data), y = NchwOf(out);
+  if (IsBlocked(data) != IsBlocked(out) || x[1] % winograd::kLanes != 0 ||
+      y[1] % winograd::kLanes != 0) {
+    return false;
+  }
+  const int64_t tiles = y[0] * ((y[2] + winograd::kTile - 1) / winograd::kTile) *
+                        ((y[3] + winograd::kTile - 1) / winograd::kTile);
   return tiles >= kWinogradMinTiles;
 }
 
@@ -293,9 +317,10 @@ std::shared_ptr<Entry> WinogradEntry(const ffi::Shape& attrs, DLTensor* data, DL
                                      DLTensor* out) {
   auto e = std::make_shared<Entry>();
   e->is_winograd = true;
-  const int64_t c = data->shape[3], k = out->shape[3];
-  e->plan = winograd::MakePlan(data->shape[0], data->shape[1], data->shape[2], c, out->shape[1],
-                               out->shape[2], k, attrs[2], attrs[3]);
+  const memory::dims x = NchwOf(data), y = NchwOf(out);
+  const int64_t c = x[1], k = y[1];
+  e->plan = winograd::MakePlan(x[0], x[2], x[3], c, y[2], y[3], k, attrs[2], attrs[3],
+                               IsBlocked(data));
   const int threads = omp_get_max_threads();
   const int64_t block = BlockRows(c, k);
   const int64_t whole_layer_bytes = winograd::kPoints * e->plan.tiles * (c + k) * 4;
@@ -346,11 +371,19 @@ void RunWinograd(const Entry& e, DLTensor* data, DLTensor* bias, DLTensor* resid
     const int64_t rows = plan.tiles;
     float* v = TileBuffer(0, static_cast<size_t>(points * rows * plan.c));
     float* m = TileBuffer(1, static_cast<size_t>(points * rows * plan.k));
+    // in rows of tiles: on blocked data each thread then reads planes row by row
+    const int64_t chunk = plan.tiles_w, chunks = (rows + chunk - 1) / chunk;
 #pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < rows; ++t) winograd::InputTile(x, plan, t, v, t, rows);
+    for (int64_t i = 0; i < chunks; ++i) {
+      const int64_t first = i * chunk, count = std::min(chunk, rows - first);
+      winograd::InputTiles(x, plan, first, count, v, first, rows);
+    }
     Run(e, {v, weights, m});
 #pragma omp parallel for schedule(static)
-    for (int64_t t = 0; t < rows; ++t) winograd::OutputTile(m, plan, t, t, rows, epilogue, y);
+    for (int64_t i = 0; i < chunks; ++i) {
+      const int64_t first = i * chunk, count = std::min(chunk, rows - first);
+      winograd::OutputTiles(m, plan, first, count, first, rows, epilogue, y);
+    }
     return;
   }
   const int64_t rows = e.block_rows, blocks = (plan.tiles + rows - 1) / rows;
@@ -362,16 +395,14 @@ void RunWinograd(const Entry& e, DLTensor* data, DLTensor* bias, DLTensor* resid
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t first = b * rows, count = std::min(rows, plan.tiles - first);
-      for (int64_t r = 0; r < count; ++r) winograd::InputTile(x, plan, first + r, v, r, rows);
+      winograd::InputTiles(x, plan, first, count, v, 0, rows);
       try {
         Run(e, {v, weights, m});  // rows past `count` hold stale tiles: computed, not stored
       } catch (...) {
 #pragma omp critical
         error = std::current_exception();
       }
-      for (int64_t r = 0; r < count; ++r) {
-        winograd::OutputTile(m, plan, first + r, r, rows, epilogue, y);
-      }
+      winograd::OutputTiles(m, plan, first, count, 0, rows, epilogue, y);
     }
   }
   if (error) std::rethrow_exception(error);
@@ -386,23 +417,25 @@ void Conv2d(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual
   ApplyThreads();
   CheckF32(data, "conv2d data");
   CheckF32(weight, "conv2d weight");
-  if (attrs.size() != 15 || data->ndim != 4 || weight->ndim != 4 || out->ndim != 4) {
+  if (attrs.size() != 15 || !IsFeatureMap(data) || weight->ndim != 4 || !IsFeatureMap(out)) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_conv2d: bad arguments";
   }
   const int64_t groups = attrs[8];
   const bool has_bias = attrs[9] != 0, has_residual = attrs[10] != 0;
+  if (has_residual && residual->ndim != out->ndim) {
+    TVM_FFI_THROW(ValueError) << "paddlec_dnnl_conv2d: residual and output layouts differ";
+  }
   const std::string& key = KeyOf('c', attrs, {data, weight, out}, weight);
   auto entry = Cached(key, weight, [&]() {
     if (UseWinograd(attrs, data, weight, out)) return WinogradEntry(attrs, data, weight, out);
     auto e = std::make_shared<Entry>();
-    memory::dims src = DimsOf(data), dst = DimsOf(out);
-    // DLTensor dims are N,H,W,C; oneDNN descriptors are always given in N,C,H,W order.
-    memory::dims src_nchw = {src[0], src[3], src[1], src[2]};
-    memory::dims dst_nchw = {dst[0], dst[3], dst[1], dst[2]};
+    memory::dims dst_nchw = NchwOf(out);
     memory::dims w = DimsOf(weight);
     memory::dims w_dims = groups == 1 ? w : memory::dims{groups, w[0] / groups, w[1], w[2], w[3]};
-    e->src_md = memory::desc(src_nchw, dt::f32, tag::nhwc);
-    e->dst_md = memory::desc(dst_nchw, dt::f32, tag::nhwc);
+    // A 4-D image under a blocked output is NCHW (a network's stem, block_layouts.py).
+    e->src_md = IsBlocked(out) && !IsBlocked(data) ? memory::desc(DimsOf(data), dt::f32, tag::nchw)
+                                                   : FeatureMapDesc(data);
+    e->dst_md = FeatureMapDesc(out);
     e->weights_md = memory::desc(w_dims, dt::f32, groups == 1 ? tag::oihw : tag::goihw);
     memory::desc any_w(w_dims, dt::f32, tag::any);
     if (has_bias) e->bias_md = memory::desc({dst_nchw[1]}, dt::f32, tag::a);
@@ -713,15 +746,14 @@ void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
 void Pool2d(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
   ApplyThreads();
   CheckF32(data, "pool data");
-  if (attrs.size() != 11 || data->ndim != 4) {
+  if (attrs.size() != 11 || !IsFeatureMap(data) || !IsFeatureMap(out)) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_pool2d: bad arguments";
   }
   const std::string& key = KeyOf('p', attrs, {data, out}, nullptr);
   auto entry = Cached(key, nullptr, [&]() {
     auto e = std::make_shared<Entry>();
-    memory::dims src = DimsOf(data), dst = DimsOf(out);
-    e->src_md = memory::desc({src[0], src[3], src[1], src[2]}, dt::f32, tag::nhwc);
-    e->dst_md = memory::desc({dst[0], dst[3], dst[1], dst[2]}, dt::f32, tag::nhwc);
+    e->src_md = FeatureMapDesc(data);
+    e->dst_md = FeatureMapDesc(out);
     dnnl::algorithm alg = attrs[0] == 0   ? dnnl::algorithm::pooling_max
                           : attrs[0] == 1 ? dnnl::algorithm::pooling_avg_exclude_padding
                                           : dnnl::algorithm::pooling_avg_include_padding;
@@ -738,22 +770,23 @@ void Pool2d(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
   Run(*entry, {DataOf(data), DataOf(out)});
 }
 
-// 4-D layout change between NCHW and NHWC (oneDNN's jit reorder; TVM's generic transpose
-// is several times slower on the 3-channel network inputs). attrs: 0 = NCHW -> NHWC,
-// 1 = NHWC -> NCHW.
+// Layout change between NCHW and a feature map layout (NHWC or nChw16c; oneDNN's jit
+// reorder, several times faster than TVM's generic transpose on 3-channel network inputs).
+// attrs: 0 = NCHW -> `out`'s layout, 1 = `data`'s layout -> NCHW.
 void Reorder(DLTensor* data, ffi::Shape attrs, DLTensor* out) {
   ApplyThreads();
   CheckF32(data, "reorder data");
-  if (attrs.size() != 1 || data->ndim != 4 || out->ndim != 4) {
+  if (attrs.size() != 1 || !IsFeatureMap(data) || !IsFeatureMap(out) ||
+      (attrs[0] == 0 ? data->ndim : out->ndim) != 4) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_reorder: bad arguments";
   }
-  const std::string& key = KeyOf('r', attrs, {data}, nullptr);
+  const std::string& key = KeyOf('r', attrs, {data, out}, nullptr);
   auto entry = Cached(key, nullptr, [&]() {
     auto e = std::make_shared<Entry>();
-    const bool to_nhwc = attrs[0] == 0;
-    memory::dims nchw = to_nhwc ? DimsOf(data) : DimsOf(out);
-    e->src_md = memory::desc(nchw, dt::f32, to_nhwc ? tag::nchw : tag::nhwc);
-    e->dst_md = memory::desc(nchw, dt::f32, to_nhwc ? tag::nhwc : tag::nchw);
+    const bool from_nchw = attrs[0] == 0;
+    memory::dims nchw = from_nchw ? DimsOf(data) : DimsOf(out);
+    e->src_md = from_nchw ? memory::desc(nchw, dt::f32, tag::nchw) : FeatureMapDesc(data);
+    e->dst_md = from_nchw ? FeatureMapDesc(out) : memory::desc(nchw, dt::f32, tag::nchw);
     auto pd = dnnl::reorder::primitive_desc(Engine(), e->src_md, Engine(), e->dst_md,
                                             UserScratchpad());
     e->scratchpad_md = pd.scratchpad_desc();

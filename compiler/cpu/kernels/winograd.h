@@ -1,4 +1,4 @@
-// Winograd F(4x4, 3x3) convolution transforms for NHWC float32 (Lavin & Gray, "Fast
+// Winograd F(4x4, 3x3) convolution transforms for NHWC / nChw16c float32 (Lavin & Gray, "Fast
 // Algorithms for Convolutional Neural Networks", 2016), used by dnnl_kernels.cc.
 //
 // A 3x3, stride-1 convolution computes each 4x4 output tile from a 6x6 input tile with 36
@@ -6,7 +6,8 @@
 //   Y = A^T [ sum_c (G g G^T) ⊙ (B^T d B) ] A.
 // The sum over channels is 36 independent GEMMs [tiles x C] x [C x K], which oneDNN's batched
 // matmul runs; this file holds the transforms around them. Channels are the innermost
-// dimension (NHWC), so every transform works on 16 channels at a time as plain vector lanes.
+// dimension (NHWC, or nChw16c's blocks of 16), so every transform works on 16 channels at a
+// time as plain vector lanes.
 //
 // Numerics: F(4,3) rounds more than a direct convolution (the transform constants reach 8 and
 // 1/24); measured on ResNet layers, the largest difference from oneDNN's direct convolution
@@ -28,15 +29,16 @@ constexpr int kLanes = 16;  // channels per vector step; C and K must be multipl
 
 // Shapes of one Winograd convolution (stride 1, dilation 1, groups 1, 3x3 kernel).
 struct Plan {
-  int64_t n, h, w, c;      // input, NHWC
-  int64_t oh, ow, k;       // output, NHWC
+  int64_t n, h, w, c;      // input
+  int64_t oh, ow, k;       // output
   int64_t pad_top, pad_left;
   int64_t tiles_h, tiles_w, tiles;
+  bool blocked;            // input and output are nChw16c instead of NHWC
 };
 
 inline Plan MakePlan(int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow,
-                     int64_t k, int64_t pad_top, int64_t pad_left) {
-  Plan p{n, h, w, c, oh, ow, k, pad_top, pad_left, 0, 0, 0};
+                     int64_t k, int64_t pad_top, int64_t pad_left, bool blocked) {
+  Plan p{n, h, w, c, oh, ow, k, pad_top, pad_left, 0, 0, 0, blocked};
   p.tiles_h = (oh + kTile - 1) / kTile;
   p.tiles_w = (ow + kTile - 1) / kTile;
   p.tiles = n * p.tiles_h * p.tiles_w;
@@ -47,7 +49,7 @@ inline Plan MakePlan(int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, int
 // bias, residual add, activation (0 none, 1 relu, 2 clip(alpha, beta), 4 alpha * x + beta).
 struct Epilogue {
   const float* bias;      // [K] or null
-  const float* residual;  // output-shaped NHWC or null
+  const float* residual;  // laid out as the output, or null
   int64_t act;
   float alpha, beta;
 };
@@ -79,6 +81,14 @@ inline void TransformWeights(const float* oihw, int64_t c_in, int64_t k_out, flo
   }
 }
 
+// Offset of channels c0 .. c0 + 15 (c0 a multiple of kLanes, contiguous in both layouts) of
+// pixel (n, y, x) of an h x w feature map with `channels` channels.
+inline int64_t PixelOffset(bool blocked, int64_t n, int64_t y, int64_t x, int64_t c0, int64_t h,
+                           int64_t w, int64_t channels) {
+  return blocked ? (((n * channels + c0) / kLanes * h + y) * w + x) * kLanes
+                 : ((n * h + y) * w + x) * channels + c0;
+}
+
 // r = B^T d along one axis: d[i * stride + lane], i < 6.
 static inline void InputAxis(const float* d, float* r, int stride) {
   for (int l = 0; l < kLanes; ++l) {
@@ -106,17 +116,17 @@ static inline void OutputAxis(const float* m, float* o, int in_stride, int out_s
   }
 }
 
-// V[point][row][c] = B^T d B for every channel of one tile (zero padding outside the input);
-// `rows` is V's row count: all tiles of the layer, or one block of them.
+// V[point][row][c] = B^T d B for channels [c_begin, c_end) of one tile (zero padding outside
+// the input); `rows` is V's row count: all tiles of the layer, or one block of them.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void InputTile(const float* x, const Plan& p, int64_t tile, float* v, int64_t row,
-               int64_t rows) {
+               int64_t rows, int64_t c_begin, int64_t c_end) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   const int64_t n = tile / per_image, r = tile % per_image;
   const int64_t y0 = (r / p.tiles_w) * kTile - p.pad_top;
   const int64_t x0 = (r % p.tiles_w) * kTile - p.pad_left;
   alignas(64) float d[kPoints * kLanes], t[kPoints * kLanes], out[kPoints * kLanes];
-  for (int64_t c0 = 0; c0 < p.c; c0 += kLanes) {
+  for (int64_t c0 = c_begin; c0 < c_end; c0 += kLanes) {
     for (int i = 0; i < kAlpha; ++i) {
       for (int j = 0; j < kAlpha; ++j) {
         const int64_t iy = y0 + i, ix = x0 + j;
@@ -124,7 +134,8 @@ void InputTile(const float* x, const Plan& p, int64_t tile, float* v, int64_t ro
         if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) {
           std::memset(dst, 0, sizeof(float) * kLanes);
         } else {
-          std::memcpy(dst, x + ((n * p.h + iy) * p.w + ix) * p.c + c0, sizeof(float) * kLanes);
+          std::memcpy(dst, x + PixelOffset(p.blocked, n, iy, ix, c0, p.h, p.w, p.c),
+                      sizeof(float) * kLanes);
         }
       }
     }
@@ -138,17 +149,17 @@ void InputTile(const float* x, const Plan& p, int64_t tile, float* v, int64_t ro
   }
 }
 
-// y = A^T M A for every output channel of one tile (row `row` of M's `rows`), then the
-// epilogue; rows and columns past the output's edge are dropped.
+// y = A^T M A for output channels [k_begin, k_end) of one tile (row `row` of M's `rows`),
+// then the epilogue; rows and columns past the output's edge are dropped.
 __attribute__((target_clones("avx512f", "avx2", "default")))
 void OutputTile(const float* m, const Plan& p, int64_t tile, int64_t row, int64_t rows,
-                const Epilogue& ep, float* y) {
+                const Epilogue& ep, float* y, int64_t k_begin, int64_t k_end) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   const int64_t n = tile / per_image, r = tile % per_image;
   const int64_t y0 = (r / p.tiles_w) * kTile, x0 = (r % p.tiles_w) * kTile;
   alignas(64) float gathered[kPoints * kLanes], half[kTile * kAlpha * kLanes];
   alignas(64) float out[kTile * kTile * kLanes];
-  for (int64_t k0 = 0; k0 < p.k; k0 += kLanes) {
+  for (int64_t k0 = k_begin; k0 < k_end; k0 += kLanes) {
     for (int q = 0; q < kPoints; ++q) {
       std::memcpy(gathered + q * kLanes, m + (q * rows + row) * p.k + k0,
                   sizeof(float) * kLanes);
@@ -161,7 +172,7 @@ void OutputTile(const float* m, const Plan& p, int64_t tile, int64_t row, int64_
     }
     for (int i = 0; i < kTile && y0 + i < p.oh; ++i) {
       for (int j = 0; j < kTile && x0 + j < p.ow; ++j) {
-        const int64_t at = ((n * p.oh + y0 + i) * p.ow + x0 + j) * p.k + k0;
+        const int64_t at = PixelOffset(p.blocked, n, y0 + i, x0 + j, k0, p.oh, p.ow, p.k);
         float* value = out + (i * kTile + j) * kLanes;
         // one branch per 16 lanes, each loop a single vector operation
         if (ep.bias != nullptr) {
@@ -181,6 +192,37 @@ void OutputTile(const float* m, const Plan& p, int64_t tile, int64_t row, int64_
         }
         std::memcpy(y + at, value, sizeof(float) * kLanes);
       }
+    }
+  }
+}
+
+// Tiles [first, first + count) into rows [row, row + count) of V. On blocked data the
+// channel blocks are the outer loop, so each block's plane is read row after row (tile by
+// tile it would hop between C / 16 planes); NHWC pixels already hold all channels together.
+inline void InputTiles(const float* x, const Plan& p, int64_t first, int64_t count, float* v,
+                       int64_t row, int64_t rows) {
+  if (!p.blocked) {
+    for (int64_t i = 0; i < count; ++i) InputTile(x, p, first + i, v, row + i, rows, 0, p.c);
+    return;
+  }
+  for (int64_t c0 = 0; c0 < p.c; c0 += kLanes) {
+    for (int64_t i = 0; i < count; ++i) {
+      InputTile(x, p, first + i, v, row + i, rows, c0, c0 + kLanes);
+    }
+  }
+}
+
+// The output transform of tiles [first, first + count) from rows [row, row + count) of M, in
+// the order InputTiles reads.
+inline void OutputTiles(const float* m, const Plan& p, int64_t first, int64_t count,
+                        int64_t row, int64_t rows, const Epilogue& ep, float* y) {
+  if (!p.blocked) {
+    for (int64_t i = 0; i < count; ++i) OutputTile(m, p, first + i, row + i, rows, ep, y, 0, p.k);
+    return;
+  }
+  for (int64_t k0 = 0; k0 < p.k; k0 += kLanes) {
+    for (int64_t i = 0; i < count; ++i) {
+      OutputTile(m, p, first + i, row + i, rows, ep, y, k0, k0 + kLanes);
     }
   }
 }
