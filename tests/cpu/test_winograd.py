@@ -1,7 +1,7 @@
-"""Winograd F(4,3) in the oneDNN conv kernel (compiler/cpu/kernels/winograd.h): the 3x3
-stride-1 layers it takes agree with onnxruntime and with the direct convolution
+"""Winograd F(4,3) / F(2,3) in the oneDNN conv kernel (compiler/cpu/kernels/winograd.h):
+the 3x3 stride-1 layers it takes agree with onnxruntime and with the direct convolution
 (``--no-winograd``), across odd sizes, pads, batches, epilogues and thread counts; and the
-path really runs (oneDNN's verbose log shows its 36-GEMM batched matmul)."""
+path really runs (oneDNN's verbose log shows its 36- or 16-GEMM batched matmul)."""
 
 from __future__ import annotations
 
@@ -121,12 +121,20 @@ def test_the_winograd_path_runs_only_where_it_should(artifacts):
     assert sum(line.startswith("convolution") for line in off) == 7
 
 
-def test_too_few_tiles_stays_direct(artifacts):
-    """One 13x13 / 18x11 image has 16 / 15 tiles of 4x4: the kernel's threshold is 16."""
+def test_small_layers_take_f23_and_too_few_tiles_stay_direct(artifacts):
+    """One 13x13 / 18x11 image has 16 / 15 F(4,3) tiles: at 16 (the threshold) and up to
+    dnnl_kernels.cc's kMaxSmallLayerTiles the layer runs F(2,3) (16 GEMMs over 2x2 output
+    tiles: 7x7 of them on 13x13), below it the direct convolution; F(2,3) results are checked
+    against onnxruntime by test_matches_onnxruntime_and_direct at batch 1."""
     _, folder, (height, width), _, _ = artifacts
     tiles = -(-height // 4) * -(-width // 4)
     on = _verbose_primitives(folder / "on", 1, height, width)
-    assert any(line.startswith("matmul 36x") for line in on) == (tiles >= 16)
+    small = -(-height // 2) * -(-width // 2)
+    assert not any(line.startswith("matmul 36x") for line in on)
+    if tiles >= 16:
+        assert sum(line == f"matmul 16x{small}x32:16x32x32" for line in on) == 3
+    else:
+        assert not any(line.startswith("matmul") for line in on)
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="blocks are used with 2+ threads only")

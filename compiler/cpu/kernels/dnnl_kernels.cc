@@ -275,13 +275,22 @@ void AppendActivation(dnnl::post_ops& ops, int64_t kind, int64_t alpha_bits, int
   }
 }
 
-// Winograd F(4,3) replaces the direct convolution for 3x3, stride-1, undilated, ungrouped
+// Winograd F(4,3) (F(2,3) on small layers, below) replaces the direct convolution for 3x3, stride-1, undilated, ungrouped
 // layers whose channel counts are multiples of 16 and whose output has at least
 // kWinogradMinTiles 4x4 tiles. ResNet's 3x3 layers, 2 threads, against oneDNN's direct
 // convolution (`python -m paddlec.bench.winograd_layers`): 1.25-1.6x faster at batch 1
 // (56x56x64 to 14x14x256), 1.0-1.6x at batch 8. The 7x7x512 layer at batch 1 has 4 tiles,
 // too few rows for the 36 GEMMs: 0.85x in a one-off prototype, so it stays direct.
 constexpr int64_t kWinogradMinTiles = 16;
+// Layers of at most this many F(4,3) tiles run F(2,3) (winograd.h): at batch 1, ResNet's
+// 14x14x256 layers wait on their 9.4 MB of F(4,3) weights, F(2,3) has 4.2 MB. 2 threads,
+// `bench/ab.py` against F(4,3) everywhere: ResNet-18 b1 1.056 (CI 1.046-1.066), ResNet-50
+// b1 1.016 (CI 1.009-1.021); also taking 28x28 layers (49 tiles): ResNet-50 b1 0.987.
+constexpr int64_t kMaxSmallLayerTiles = 16;
+
+int64_t Tiles(const memory::dims& nchw_out, int tile) {
+  return nchw_out[0] * ((nchw_out[2] + tile - 1) / tile) * ((nchw_out[3] + tile - 1) / tile);
+}
 
 bool UseWinograd(const ffi::Shape& attrs, DLTensor* data, DLTensor* weight, DLTensor* out) {
   if (attrs[14] == 0 || attrs[11] == 3) return false;  // not allowed, or a GELU epilogue
@@ -294,9 +303,7 @@ bool UseWinograd(const ffi::Shape& attrs, DLTensor* data, DLTensor* weight, DLTe
       y[1] % winograd::kLanes != 0) {
     return false;
   }
-  const int64_t tiles = y[0] * ((y[2] + winograd::kTile - 1) / winograd::kTile) *
-                        ((y[3] + winograd::kTile - 1) / winograd::kTile);
-  return tiles >= kWinogradMinTiles;
+  return Tiles(y, winograd::kTile) >= kWinogradMinTiles;
 }
 
 // Layers whose whole-layer tile buffers would exceed kWholeLayerBytes run in blocks of tiles,
@@ -311,7 +318,7 @@ int64_t BlockRows(int64_t c, int64_t k) {
   return std::max(kMinBlockRows, kBlockFloats / std::max(c, k));
 }
 
-// The batched matmul [36, rows, C] x [36, C, K] with the transformed weights packed once;
+// The batched matmul [points, rows, C] x [points, C, K] with the transformed weights packed once;
 // rows = all tiles, or one block of them (created single-threaded: each thread runs it).
 std::shared_ptr<Entry> WinogradEntry(const ffi::Shape& attrs, DLTensor* data, DLTensor* weight,
                                      DLTensor* out) {
@@ -319,16 +326,19 @@ std::shared_ptr<Entry> WinogradEntry(const ffi::Shape& attrs, DLTensor* data, DL
   e->is_winograd = true;
   const memory::dims x = NchwOf(data), y = NchwOf(out);
   const int64_t c = x[1], k = y[1];
+  const int tile = Tiles(y, winograd::kTile) <= kMaxSmallLayerTiles ? winograd::kSmallTile
+                                                                     : winograd::kTile;
   e->plan = winograd::MakePlan(x[0], x[2], x[3], c, y[2], y[3], k, attrs[2], attrs[3],
-                               IsBlocked(data));
+                               IsBlocked(data), tile);
   const int threads = omp_get_max_threads();
   const int64_t block = BlockRows(c, k);
-  const int64_t whole_layer_bytes = winograd::kPoints * e->plan.tiles * (c + k) * 4;
+  const int64_t points = e->plan.points;
+  const int64_t whole_layer_bytes = points * e->plan.tiles * (c + k) * 4;
   if (threads > 1 && whole_layer_bytes > kWholeLayerBytes &&
       e->plan.tiles >= kBlocksPerThread * threads * block) {
     e->block_rows = block;
   }
-  const int64_t points = winograd::kPoints, rows = e->block_rows ? block : e->plan.tiles;
+  const int64_t rows = e->block_rows ? block : e->plan.tiles;
   e->src_md = memory::desc({points, rows, c}, dt::f32, tag::abc);
   e->dst_md = memory::desc({points, rows, k}, dt::f32, tag::abc);
   e->weights_md = memory::desc({points, c, k}, dt::f32, tag::abc);
@@ -340,7 +350,7 @@ std::shared_ptr<Entry> WinogradEntry(const ffi::Shape& attrs, DLTensor* data, DL
   e->primitive = dnnl::matmul(pd);
   if (e->block_rows) omp_set_num_threads(threads);
   std::vector<float> transformed(static_cast<size_t>(points * c * k));
-  winograd::TransformWeights(DataOf(weight), c, k, transformed.data());
+  winograd::TransformWeights(DataOf(weight), c, k, transformed.data(), tile);
   e->fingerprint = FingerprintOf(weight);
   PackFrom(e.get(), pd.weights_desc(), transformed.data(), /*copy=*/true);
   e->Arg(DNNL_ARG_SRC, e->src_md);
@@ -366,7 +376,7 @@ void RunWinograd(const Entry& e, DLTensor* data, DLTensor* bias, DLTensor* resid
   const float* x = DataOf(data);
   float* y = DataOf(out);
   void* weights = e.packed_weights.get_data_handle();
-  const int64_t points = winograd::kPoints;
+  const int64_t points = plan.points;
   if (e.block_rows == 0) {
     const int64_t rows = plan.tiles;
     float* v = TileBuffer(0, static_cast<size_t>(points * rows * plan.c));

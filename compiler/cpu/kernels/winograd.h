@@ -22,9 +22,12 @@
 namespace {
 namespace winograd {
 
+// F(4,3) by default; F(2,3) (4x4 input tiles, 16 points) where the layer has few tiles: its
+// transformed weights are 16/36 the size, and a small layer's 36 GEMMs wait on weights.
 constexpr int kTile = 4;   // output tile side
 constexpr int kAlpha = 6;  // input tile side: kTile + 3 - 1
 constexpr int kPoints = kAlpha * kAlpha;
+constexpr int kSmallTile = 2;
 constexpr int kLanes = 16;  // channels per vector step; C and K must be multiples of it
 
 // Shapes of one Winograd convolution (stride 1, dilation 1, groups 1, 3x3 kernel).
@@ -34,13 +37,16 @@ struct Plan {
   int64_t pad_top, pad_left;
   int64_t tiles_h, tiles_w, tiles;
   bool blocked;            // input and output are nChw16c instead of NHWC
+  int tile, alpha, points;  // output tile side (4 or 2), input tile side, alpha^2
 };
 
 inline Plan MakePlan(int64_t n, int64_t h, int64_t w, int64_t c, int64_t oh, int64_t ow,
-                     int64_t k, int64_t pad_top, int64_t pad_left, bool blocked) {
-  Plan p{n, h, w, c, oh, ow, k, pad_top, pad_left, 0, 0, 0, blocked};
-  p.tiles_h = (oh + kTile - 1) / kTile;
-  p.tiles_w = (ow + kTile - 1) / kTile;
+                     int64_t k, int64_t pad_top, int64_t pad_left, bool blocked,
+                     int tile = kTile) {
+  Plan p{n, h, w, c, oh, ow, k, pad_top, pad_left, 0, 0, 0, blocked, tile, tile + 2,
+         (tile + 2) * (tile + 2)};
+  p.tiles_h = (oh + tile - 1) / tile;
+  p.tiles_w = (ow + tile - 1) / tile;
   p.tiles = n * p.tiles_h * p.tiles_w;
   return p;
 }
@@ -54,27 +60,31 @@ struct Epilogue {
   float alpha, beta;
 };
 
-// U[point][c][k] = (G g G^T)[point] for OIHW weights g [K][C][3][3].
-inline void TransformWeights(const float* oihw, int64_t c_in, int64_t k_out, float* u) {
-  static const double g_mat[kAlpha][3] = {{1. / 4, 0, 0},          {-1. / 6, -1. / 6, -1. / 6},
-                                          {-1. / 6, 1. / 6, -1. / 6}, {1. / 24, 1. / 12, 1. / 6},
-                                          {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}};
+// U[point][c][k] = (G g G^T)[point] for OIHW weights g [K][C][3][3], output tile `tile`.
+inline void TransformWeights(const float* oihw, int64_t c_in, int64_t k_out, float* u,
+                             int tile = kTile) {
+  static const double g4[kAlpha][3] = {{1. / 4, 0, 0},          {-1. / 6, -1. / 6, -1. / 6},
+                                       {-1. / 6, 1. / 6, -1. / 6}, {1. / 24, 1. / 12, 1. / 6},
+                                       {1. / 24, -1. / 12, 1. / 6}, {0, 0, 1}};
+  static const double g2[kAlpha][3] = {{1, 0, 0}, {.5, .5, .5}, {.5, -.5, .5}, {0, 0, 1}};
+  const auto& g_mat = tile == kTile ? g4 : g2;
+  const int alpha = tile + 2;
   for (int64_t k = 0; k < k_out; ++k) {
     for (int64_t c = 0; c < c_in; ++c) {
       const float* g = oihw + (k * c_in + c) * 9;
       double half[kAlpha][3];
-      for (int i = 0; i < kAlpha; ++i) {
+      for (int i = 0; i < alpha; ++i) {
         for (int j = 0; j < 3; ++j) {
           double s = 0;
           for (int q = 0; q < 3; ++q) s += g_mat[i][q] * g[q * 3 + j];
           half[i][j] = s;
         }
       }
-      for (int i = 0; i < kAlpha; ++i) {
-        for (int j = 0; j < kAlpha; ++j) {
+      for (int i = 0; i < alpha; ++i) {
+        for (int j = 0; j < alpha; ++j) {
           double s = 0;
           for (int q = 0; q < 3; ++q) s += half[i][q] * g_mat[j][q];
-          u[((i * kAlpha + j) * c_in + c) * k_out + k] = static_cast<float>(s);
+          u[((i * alpha + j) * c_in + c) * k_out + k] = static_cast<float>(s);
         }
       }
     }
@@ -103,6 +113,27 @@ static inline void InputAxis(const float* d, float* r, int stride) {
   }
 }
 
+// F(2,3): r = B^T d along one axis, i < 4.
+static inline void InputAxis2(const float* d, float* r, int stride) {
+  for (int l = 0; l < kLanes; ++l) {
+    const float d0 = d[l], d1 = d[stride + l], d2 = d[2 * stride + l], d3 = d[3 * stride + l];
+    r[l] = d0 - d2;
+    r[stride + l] = d1 + d2;
+    r[2 * stride + l] = d2 - d1;
+    r[3 * stride + l] = d1 - d3;
+  }
+}
+
+// F(2,3): o = A^T m along one axis, m: i < 4 -> o: i < 2.
+static inline void OutputAxis2(const float* m, float* o, int in_stride, int out_stride) {
+  for (int l = 0; l < kLanes; ++l) {
+    const float m0 = m[l], m1 = m[in_stride + l], m2 = m[2 * in_stride + l];
+    const float m3 = m[3 * in_stride + l];
+    o[l] = m0 + m1 + m2;
+    o[out_stride + l] = m1 - m2 - m3;
+  }
+}
+
 // o = A^T m along one axis: m[i * in_stride + lane], i < 6 -> o[i * out_stride + lane], i < 4.
 static inline void OutputAxis(const float* m, float* o, int in_stride, int out_stride) {
   for (int l = 0; l < kLanes; ++l) {
@@ -123,14 +154,15 @@ void InputTile(const float* x, const Plan& p, int64_t tile, float* v, int64_t ro
                int64_t rows, int64_t c_begin, int64_t c_end) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   const int64_t n = tile / per_image, r = tile % per_image;
-  const int64_t y0 = (r / p.tiles_w) * kTile - p.pad_top;
-  const int64_t x0 = (r % p.tiles_w) * kTile - p.pad_left;
+  const int alpha = p.alpha;
+  const int64_t y0 = (r / p.tiles_w) * p.tile - p.pad_top;
+  const int64_t x0 = (r % p.tiles_w) * p.tile - p.pad_left;
   alignas(64) float d[kPoints * kLanes], t[kPoints * kLanes], out[kPoints * kLanes];
   for (int64_t c0 = c_begin; c0 < c_end; c0 += kLanes) {
-    for (int i = 0; i < kAlpha; ++i) {
-      for (int j = 0; j < kAlpha; ++j) {
+    for (int i = 0; i < alpha; ++i) {
+      for (int j = 0; j < alpha; ++j) {
         const int64_t iy = y0 + i, ix = x0 + j;
-        float* dst = d + (i * kAlpha + j) * kLanes;
+        float* dst = d + (i * alpha + j) * kLanes;
         if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w) {
           std::memset(dst, 0, sizeof(float) * kLanes);
         } else {
@@ -139,11 +171,18 @@ void InputTile(const float* x, const Plan& p, int64_t tile, float* v, int64_t ro
         }
       }
     }
-    for (int j = 0; j < kAlpha; ++j) InputAxis(d + j * kLanes, t + j * kLanes, kAlpha * kLanes);
-    for (int i = 0; i < kAlpha; ++i) {
-      InputAxis(t + i * kAlpha * kLanes, out + i * kAlpha * kLanes, kLanes);
+    if (p.tile == kTile) {
+      for (int j = 0; j < kAlpha; ++j) InputAxis(d + j * kLanes, t + j * kLanes, kAlpha * kLanes);
+      for (int i = 0; i < kAlpha; ++i) {
+        InputAxis(t + i * kAlpha * kLanes, out + i * kAlpha * kLanes, kLanes);
+      }
+    } else {
+      for (int j = 0; j < alpha; ++j) InputAxis2(d + j * kLanes, t + j * kLanes, alpha * kLanes);
+      for (int i = 0; i < alpha; ++i) {
+        InputAxis2(t + i * alpha * kLanes, out + i * alpha * kLanes, kLanes);
+      }
     }
-    for (int q = 0; q < kPoints; ++q) {
+    for (int q = 0; q < p.points; ++q) {
       std::memcpy(v + (q * rows + row) * p.c + c0, out + q * kLanes, sizeof(float) * kLanes);
     }
   }
@@ -156,24 +195,34 @@ void OutputTile(const float* m, const Plan& p, int64_t tile, int64_t row, int64_
                 const Epilogue& ep, float* y, int64_t k_begin, int64_t k_end) {
   const int64_t per_image = p.tiles_h * p.tiles_w;
   const int64_t n = tile / per_image, r = tile % per_image;
-  const int64_t y0 = (r / p.tiles_w) * kTile, x0 = (r % p.tiles_w) * kTile;
+  const int side = p.tile, alpha = p.alpha;
+  const int64_t y0 = (r / p.tiles_w) * side, x0 = (r % p.tiles_w) * side;
   alignas(64) float gathered[kPoints * kLanes], half[kTile * kAlpha * kLanes];
   alignas(64) float out[kTile * kTile * kLanes];
   for (int64_t k0 = k_begin; k0 < k_end; k0 += kLanes) {
-    for (int q = 0; q < kPoints; ++q) {
+    for (int q = 0; q < p.points; ++q) {
       std::memcpy(gathered + q * kLanes, m + (q * rows + row) * p.k + k0,
                   sizeof(float) * kLanes);
     }
-    for (int j = 0; j < kAlpha; ++j) {
-      OutputAxis(gathered + j * kLanes, half + j * kLanes, kAlpha * kLanes, kAlpha * kLanes);
+    if (side == kTile) {
+      for (int j = 0; j < kAlpha; ++j) {
+        OutputAxis(gathered + j * kLanes, half + j * kLanes, kAlpha * kLanes, kAlpha * kLanes);
+      }
+      for (int i = 0; i < kTile; ++i) {
+        OutputAxis(half + i * kAlpha * kLanes, out + i * kTile * kLanes, kLanes, kLanes);
+      }
+    } else {
+      for (int j = 0; j < alpha; ++j) {
+        OutputAxis2(gathered + j * kLanes, half + j * kLanes, alpha * kLanes, alpha * kLanes);
+      }
+      for (int i = 0; i < side; ++i) {
+        OutputAxis2(half + i * alpha * kLanes, out + i * side * kLanes, kLanes, kLanes);
+      }
     }
-    for (int i = 0; i < kTile; ++i) {
-      OutputAxis(half + i * kAlpha * kLanes, out + i * kTile * kLanes, kLanes, kLanes);
-    }
-    for (int i = 0; i < kTile && y0 + i < p.oh; ++i) {
-      for (int j = 0; j < kTile && x0 + j < p.ow; ++j) {
+    for (int i = 0; i < side && y0 + i < p.oh; ++i) {
+      for (int j = 0; j < side && x0 + j < p.ow; ++j) {
         const int64_t at = PixelOffset(p.blocked, n, y0 + i, x0 + j, k0, p.oh, p.ow, p.k);
-        float* value = out + (i * kTile + j) * kLanes;
+        float* value = out + (i * side + j) * kLanes;
         // one branch per 16 lanes, each loop a single vector operation
         if (ep.bias != nullptr) {
           for (int l = 0; l < kLanes; ++l) value[l] += ep.bias[k0 + l];
