@@ -146,3 +146,11 @@ def test_group_with_odd_channels_stays_nhwc_and_nchw_readers_are_served(tmp_path
     got = model_run.run(feed)
     for name in ("side", "y1", "y2"):
         assert _rel_err(got[name], ref[name]) < RTOL
+
+
+def test_large_batch_winograd_blocks_on_blocked_data(resnet_like):
+    """At batch 240 the 16 -> 16 3x3 layer's whole-layer tile buffers pass 16 MB (3840 tiles):
+    with 2 threads each thread transforms blocks of tiles from and to nChw16c data."""
+    path, (blocked, _), _ = resnet_like
+    x = np.random.default_rng(7).standard_normal((240, 3, 64, 64)).astype(np.float32)
+    assert _rel_err(blocked.run({"x": x})["y"], ort_run(path, {"x": x})["y"]) < RTOL
