@@ -154,3 +154,27 @@ def test_large_batch_winograd_blocks_on_blocked_data(resnet_like):
     path, (blocked, _), _ = resnet_like
     x = np.random.default_rng(7).standard_normal((240, 3, 64, 64)).astype(np.float32)
     assert _rel_err(blocked.run({"x": x})["y"], ort_run(path, {"x": x})["y"]) < RTOL
+
+
+def test_depthwise_layer_in_a_blocked_group(tmp_path):
+    """1x1 32 -> 64, 3x3 depthwise (64 groups, stride 2), 1x1 64 -> 32: with blocks fused
+    off, the three oneDNN layers run on nChw16c, depthwise included."""
+    rng = np.random.default_rng(3)
+    g = GraphBuilder()
+
+    def conv(x, cin, cout, k=1, group=1, stride=1):
+        fan_in = cin // group * k * k
+        weight = rng.standard_normal((cout, cin // group, k, k)) * (2.0 / fan_in) ** 0.5
+        return g.op("Relu", g.op("Conv", x, g.const(weight), g.const(rng.normal(0, 0.1, cout)),
+                                 group=group, strides=[stride, stride], pads=[k // 2] * 4))
+
+    y = conv(conv(conv("x", 32, 64), 64, 64, k=3, group=64, stride=2), 64, 32)
+    g.op("Identity", y, out="y")
+    model = g.model("dw", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 32, 9, 9])],
+                    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 32, 5, 5])])
+    model_run, cpu = _compile(tmp_path, model, "dw", fuse_blocks=False)
+    assert cpu["library_calls"]["conv2d"] == 3
+    assert cpu["blocked_feature_maps"] == 4  # the reordered input and the three outputs
+    x = np.random.default_rng(0).standard_normal((2, 32, 9, 9)).astype(np.float32)
+    ref = ort_run(save_model(tmp_path, model, "ref.onnx"), {"x": x})["y"]
+    assert _rel_err(model_run.run({"x": x})["y"], ref) < RTOL

@@ -277,10 +277,10 @@ void AppendActivation(dnnl::post_ops& ops, int64_t kind, int64_t alpha_bits, int
 
 // Winograd F(4,3) (F(2,3) on small layers, below) replaces the direct convolution for 3x3,
 // stride-1, undilated, ungrouped layers whose channel counts are multiples of 16 and whose
-// output has at least kWinogradMinTiles 4x4 tiles. ResNet's 3x3 layers, 2 threads, against oneDNN's direct
-// convolution (`python -m paddlec.bench.winograd_layers`): 1.25-1.6x faster at batch 1
-// (56x56x64 to 14x14x256), 1.0-1.6x at batch 8. The 7x7x512 layer at batch 1 has 4 tiles,
-// too few rows for the 36 GEMMs: 0.85x in a one-off prototype, so it stays direct.
+// output has at least kWinogradMinTiles 4x4 tiles. ResNet's 3x3 layers, 2 threads, against
+// oneDNN's direct convolution (`python -m paddlec.bench.winograd_layers`): 1.25-1.6x faster
+// at batch 1 (56x56x64 to 14x14x256), 1.0-1.6x at batch 8. The 7x7x512 layer at batch 1 has
+// 4 tiles, too few rows for the 36 GEMMs: 0.85x in a one-off prototype, so it stays direct.
 constexpr int64_t kWinogradMinTiles = 16;
 // Layers of at most this many F(4,3) tiles run F(2,3) (winograd.h): at batch 1, ResNet's
 // 14x14x256 layers wait on their 9.4 MB of F(4,3) weights, F(2,3) has 4.2 MB. 2 threads,
