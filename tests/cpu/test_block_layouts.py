@@ -52,10 +52,14 @@ class _Net:
         return self.conv(y, mid, cout, residual=shortcut)
 
 
-def _resnet_like(size: int = 64) -> onnx.ModelProto:
+H, W = 64, 52  # not square: the kernels' row and column offsets are not interchangeable
+
+
+def _resnet_like() -> onnx.ModelProto:
     """Stem (7x7 stride 2, 3 -> 16), max pool, three bottlenecks (the second strided; 3x3
-    layers on 16x16 maps, 16 Winograd tiles at batch 1, and 8x8 maps, direct), average pool
-    3x3, global average pool, flatten: a ResNet-50 in miniature, 1x1-heavy."""
+    layers on 16x13 maps: 16 F(4,3) tiles, so F(2,3) at batch 1 and F(4,3) from batch 2; and
+    on 8x7 maps, direct), average pool 3x3, global average pool, flatten: a ResNet-50 in
+    miniature, 1x1-heavy."""
     net = _Net()
     g = net.g
     x = net.conv("x", 3, 16, k=7, stride=2)
@@ -65,7 +69,7 @@ def _resnet_like(size: int = 64) -> onnx.ModelProto:
     x = net.bottleneck(x, 128, 32, 128)
     x = g.op("AveragePool", x, kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])
     g.op("Flatten", g.op("GlobalAveragePool", x), out="y")
-    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, size, size])]
+    inputs = [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, H, W])]
     outputs = [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 128])]
     return g.model("resnet_like", inputs, outputs)
 
@@ -101,7 +105,7 @@ def test_every_feature_map_between_kernels_is_blocked(resnet_like):
 @pytest.mark.parametrize("batch", [1, 3])
 def test_blocked_build_matches_onnxruntime_and_nhwc(resnet_like, batch):
     path, (blocked, _), (nhwc, _) = resnet_like
-    x = np.random.default_rng(batch).standard_normal((batch, 3, 64, 64)).astype(np.float32)
+    x = np.random.default_rng(batch).standard_normal((batch, 3, H, W)).astype(np.float32)
     ref = ort_run(path, {"x": x})["y"]
     got = blocked.run({"x": x})["y"]
     assert _rel_err(got, ref) < RTOL
@@ -152,7 +156,7 @@ def test_large_batch_winograd_blocks_on_blocked_data(resnet_like):
     """At batch 240 the 16 -> 16 3x3 layer's whole-layer tile buffers pass 16 MB (3840 tiles):
     with 2 threads each thread transforms blocks of tiles from and to nChw16c data."""
     path, (blocked, _), _ = resnet_like
-    x = np.random.default_rng(7).standard_normal((240, 3, 64, 64)).astype(np.float32)
+    x = np.random.default_rng(7).standard_normal((240, 3, H, W)).astype(np.float32)
     assert _rel_err(blocked.run({"x": x})["y"], ort_run(path, {"x": x})["y"]) < RTOL
 
 
