@@ -105,7 +105,7 @@ def _attrs(binding) -> list[int]:
     return [int(v) for v in _args(binding)[-1].values]
 
 
-def _block_block(block, stats: OffloadStats):
+def _rewrite_block(block, stats: OffloadStats):
     convs = _kernel_calls(block, "conv2d")
     pools = _kernel_calls(block, "pool2d")
     reorders = _kernel_calls(block, "reorder")
@@ -122,9 +122,9 @@ def _block_block(block, stats: OffloadStats):
     allowed: set = set()  # (binding index, argument position)
     for var, (index, binding) in convs.items():
         args, attrs = _args(binding), _attrs(binding)
-        groups_ = attrs[_GROUPS]
+        conv_groups = attrs[_GROUPS]
         channels = int(args[1].value.shape[0])
-        if groups_ not in (1, channels):
+        if conv_groups not in (1, channels):
             vetoed.add(var)
             continue
         linked = [args[0]] + ([args[3]] if attrs[_HAS_RESIDUAL] else [])
@@ -206,4 +206,4 @@ def _block_block(block, stats: OffloadStats):
 def block_layouts(mod, stats: OffloadStats):
     """``mod`` with every eligible group of NHWC feature maps between oneDNN kernel calls
     stored as ``nChw16c``; counts the converted feature maps in ``stats``."""
-    return _map_dataflow_blocks(mod, lambda block: _block_block(block, stats))
+    return _map_dataflow_blocks(mod, lambda block: _rewrite_block(block, stats))
