@@ -97,32 +97,10 @@ def per_call_paddlec(artifact: Path, feed: dict, runs: int, threads: int) -> lis
             for i, (name, shape_in, shape_out, _) in enumerate(per_run[0])]
 
 
-def per_call_onnxruntime(onnx_path: Path, feed: dict, runs: int, threads: int
-                         ) -> list[tuple]:
-    """[(node name, median ms)] for every node, in execution order."""
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.enable_profiling = True
-    with tempfile.TemporaryDirectory() as tmp:
-        options.profile_file_prefix = os.path.join(tmp, "ort")
-        session = ort.InferenceSession(str(onnx_path), options,
-                                       providers=["CPUExecutionProvider"])
-        for _ in range(runs + 2):
-            session.run(None, feed)
-        events = json.loads(Path(session.end_profiling()).read_text())
-    times: dict[str, list[float]] = collections.defaultdict(list)
-    for event in events:
-        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
-            times[event["name"][:-len("_kernel_time")]].append(event["dur"] / 1e3)
-    return [(name, float(np.median(ms[2:] or ms))) for name, ms in times.items()]
-
-
-def profile_onnxruntime(onnx_path: Path, feed: dict, runs: int, threads: int
-                        ) -> dict[str, list]:
-    """{op type: [nodes per run, ms per run]} from onnxruntime's profiler."""
+def _onnxruntime_events(onnx_path: Path, feed: dict, runs: int, threads: int
+                        ) -> tuple[list[dict], float]:
+    """onnxruntime's profiler events of 2 warm-up runs and ``runs`` timed runs, and the
+    timed runs' mean wall time in seconds."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -139,7 +117,24 @@ def profile_onnxruntime(onnx_path: Path, feed: dict, runs: int, threads: int
         for _ in range(runs):
             session.run(None, feed)
         wall = (time.perf_counter() - start) / runs
-        events = json.loads(Path(session.end_profiling()).read_text())
+        return json.loads(Path(session.end_profiling()).read_text()), wall
+
+
+def per_call_onnxruntime(onnx_path: Path, feed: dict, runs: int, threads: int
+                         ) -> list[tuple]:
+    """[(node name, median ms)] for every node, in execution order."""
+    events, _ = _onnxruntime_events(onnx_path, feed, runs, threads)
+    times: dict[str, list[float]] = collections.defaultdict(list)
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            times[event["name"][:-len("_kernel_time")]].append(event["dur"] / 1e3)
+    return [(name, float(np.median(ms[2:] or ms))) for name, ms in times.items()]
+
+
+def profile_onnxruntime(onnx_path: Path, feed: dict, runs: int, threads: int
+                        ) -> dict[str, list]:
+    """{op type: [nodes per run, ms per run]} from onnxruntime's profiler."""
+    events, wall = _onnxruntime_events(onnx_path, feed, runs, threads)
     totals: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
     per_run = collections.Counter()
     for event in events:
