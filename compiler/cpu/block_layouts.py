@@ -42,9 +42,10 @@ __all__ = ["block_layouts"]
 BLOCK = 16
 # oneDNN's blocked 1x1 kernels beat its NHWC ones, but its blocked 3x3 stride-2 kernel loses
 # to the NHWC one and the Winograd transforms gain nothing: a group changes layout only when
-# 1x1 layers hold at least this share of its multiply-adds. `python -m paddlec.bench.ab`,
-# 2 threads, blocked vs NHWC: ResNet-50 (47 % in 1x1 layers) b1 1.015 (CI 1.012-1.021),
-# b8 1.058 (CI 1.047-1.080); ResNet-18 (2 %) b1 0.966 (CI 0.948-0.977), b8 1.038.
+# 1x1 layers hold at least this share of its multiply-adds. `python -m paddlec.bench.ab`
+# (both load orders), 2 threads, blocked vs NHWC: ResNet-50 (47 % in 1x1 layers) b8 1.070
+# (CI 1.060-1.081), b1 0.998 (no difference); ResNet-18 (2 %) b1 0.983 (CI 0.979-0.988),
+# b8 1.012 (CI 0.998-1.022).
 MIN_POINTWISE_SHARE = 1 / 3
 _STEM_CHANNELS = 4
 _GROUPS, _HAS_RESIDUAL = 8, 10  # attribute positions of a paddlec_dnnl_conv2d call

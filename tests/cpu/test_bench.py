@@ -214,3 +214,8 @@ def test_ab_times_two_artifacts_side_by_side(tmp_path, capsys):
                     "--threads", "1", "--rounds", "4", "--warmup", "1"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("A a: ") and " B b: " in out and "A/B " in out and "4 rounds" in out
+    assert "A loaded first " in out and "B loaded first " in out  # a child process per order
+    assert ab.main([str(tmp_path / "a"), str(tmp_path / "b"), "--batch", "1", "--threads",
+                    "1", "--rounds", "3", "--warmup", "1", "--one-order"]) == 0
+    out = capsys.readouterr().out
+    assert "3 rounds" in out and "loaded first" not in out

@@ -284,8 +284,9 @@ void AppendActivation(dnnl::post_ops& ops, int64_t kind, int64_t alpha_bits, int
 constexpr int64_t kWinogradMinTiles = 16;
 // Layers of at most this many F(4,3) tiles run F(2,3) (winograd.h): at batch 1, ResNet's
 // 14x14x256 layers wait on their 9.4 MB of F(4,3) weights, F(2,3) has 4.2 MB. 2 threads,
-// `bench/ab.py` against F(4,3) everywhere: ResNet-18 b1 1.056 (CI 1.046-1.066), ResNet-50
-// b1 1.016 (CI 1.009-1.021); also taking 28x28 layers (49 tiles): ResNet-50 b1 0.987.
+// `bench/ab.py` (both load orders) against F(4,3) everywhere: ResNet-18 b1 1.022 (CI
+// 1.015-1.026), ResNet-50 b1 1.005 (no difference); also taking 28x28 layers (49 tiles):
+// ResNet-50 b1 0.987 (one process).
 constexpr int64_t kMaxSmallLayerTiles = 16;
 
 int64_t Tiles(const memory::dims& nchw_out, int tile) {
