@@ -159,12 +159,13 @@ def _rewrite_block(block, stats: OffloadStats):
         members.setdefault(groups.find(var), []).append(var)
     blocked: dict = {}
     for group in members.values():
-        ok = all(
+        eligible = all(
             var in producers and isinstance(var, relax.DataflowVar) and var not in vetoed
             and (channels := _nhwc_channels(var)) is not None and channels % BLOCK == 0
             for var in group)
-        share = _pointwise_share([convs[v][1] for v in group if v in convs])
-        if ok and share >= MIN_POINTWISE_SHARE:
+        if not eligible:
+            continue
+        if _pointwise_share([convs[v][1] for v in group if v in convs]) >= MIN_POINTWISE_SHARE:
             for var in group:
                 blocked[var] = relax.DataflowVar(var.name, _blocked_type(var))
     if not blocked:
