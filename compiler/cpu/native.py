@@ -24,7 +24,8 @@ __all__ = ["DNNL_PACKAGE", "NativeKernels", "dnnl_kernels"]
 DNNL_PACKAGE = "onednn-cpu-gomp"
 DNNL_SONAME = "libdnnl.so.3"
 SOURCE = Path(__file__).with_name("kernels") / "dnnl_kernels.cc"
-HEADERS = (SOURCE.with_name("winograd.h"), SOURCE.with_name("inverted_residual.h"))
+HEADERS = tuple(SOURCE.with_name(name)
+                for name in ("winograd.h", "inverted_residual.h", "huge_pages.h"))
 
 
 @dataclass(frozen=True)

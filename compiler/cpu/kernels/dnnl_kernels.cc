@@ -29,9 +29,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include <sys/mman.h>
-
 #include "oneapi/dnnl/dnnl.hpp"
+#include "huge_pages.h"
 #include "inverted_residual.h"
 #include "winograd.h"
 
@@ -185,36 +184,24 @@ dnnl::primitive_attr UserScratchpad(const dnnl::post_ops* ops = nullptr) {
   return attr;
 }
 
-// Packed weights live in 2 MB pages (transparent huge pages on request, madvise): ResNet-50
-// streams its 100 MB of weights from memory every run, and with 4 KB pages each 4 KB costs a
-// TLB miss. They are carved in creation order (the first run's call order) from chunks of at
-// least kWeightChunkBytes, so that consecutive layers' weights are consecutive in memory; a
-// chunk is freed when the last entry using it goes (the newest one when the process ends).
-// 2 threads, batch 1, `bench/ab.py` both load orders, against 4 KB pages: ResNet-50 1.058
-// (CI 1.021-1.091; one 2 MB-rounded buffer per layer instead of chunks: 1.030), ResNet-18
-// 1.031 (CI 1.013-1.055), BERT 1.038 (CI 1.015-1.051), MobileNetV2 1.010 (no difference: its
-// fused blocks keep their own weights). Scratchpads and Winograd tiles in 2 MB pages: 1.000.
-constexpr size_t kHugePage = 2 << 20, kWeightChunkBytes = 32 << 20;
-
-size_t RoundUp(size_t bytes, size_t unit) { return (bytes + unit - 1) / unit * unit; }
-
-std::shared_ptr<char> HugePages(size_t bytes) {
-  const size_t length = RoundUp(bytes, kHugePage);
-  char* p = static_cast<char*>(std::aligned_alloc(kHugePage, length));
-  if (p == nullptr) throw std::bad_alloc();
-  madvise(p, length, MADV_HUGEPAGE);  // a hint: without THP the pages stay 4 KB
-  return std::shared_ptr<char>(p, std::free);
-}
+// Packed weights live in 2 MB pages (huge_pages.h). They are carved in creation order (the
+// first run's call order) from chunks of at least kWeightChunkBytes, so that consecutive
+// layers' weights are consecutive in memory; a chunk is freed when the last entry using it
+// goes (the newest one when the process ends). 2 threads, batch 1, `bench/ab.py` both load
+// orders, against 4 KB pages: ResNet-50 1.058 (CI 1.021-1.091; one 2 MB-rounded buffer per
+// layer instead of chunks: 1.030), ResNet-18 1.031 (CI 1.013-1.055), BERT 1.038 (CI
+// 1.015-1.051). Scratchpads and Winograd tiles in 2 MB pages: 1.000.
+constexpr size_t kWeightChunkBytes = 32 << 20;
 
 std::shared_ptr<void> WeightBuffer(size_t bytes) {
   static std::mutex mutex;
   static std::shared_ptr<char> chunk;
   static size_t chunk_size = 0, chunk_used = 0;
   std::lock_guard<std::mutex> lock(mutex);
-  bytes = RoundUp(bytes, 64);
+  bytes = huge_pages::RoundUp(bytes, 64);
   if (!chunk || chunk_used + bytes > chunk_size) {
-    chunk_size = RoundUp(std::max(bytes, kWeightChunkBytes), kHugePage);
-    chunk = HugePages(chunk_size);
+    chunk_size = huge_pages::RoundUp(std::max(bytes, kWeightChunkBytes), huge_pages::kPage);
+    chunk.reset(static_cast<char*>(huge_pages::Allocate(chunk_size)), std::free);
     chunk_used = 0;
   }
   void* at = chunk.get() + chunk_used;

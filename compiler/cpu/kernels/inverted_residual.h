@@ -27,6 +27,8 @@
 
 #include <omp.h>
 
+#include "huge_pages.h"
+
 namespace {
 namespace inverted_residual {
 
@@ -72,7 +74,8 @@ inline std::vector<float> Transposed(const float* src, int64_t rows, int64_t col
 // A 1x1 layer's weights packed for the GEMM: [blocks][c][16], output channels past k zero.
 struct Pointwise {
   int64_t c = 0, k = 0, blocks = 0;
-  std::vector<float> packed, bias;  // bias padded to blocks * 16
+  std::vector<float, huge_pages::Allocator<float>> packed;
+  std::vector<float> bias;  // padded to blocks * 16
   Act act{0, 0.f, 0.f};
 };
 
