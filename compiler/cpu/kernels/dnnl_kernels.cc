@@ -391,7 +391,7 @@ std::shared_ptr<Entry> WinogradEntry(const ffi::Shape& attrs, DLTensor* data, DL
 
 // Tile buffers of the calling thread (model clones and OpenMP workers each have their own).
 float* TileBuffer(int which, size_t floats) {
-  thread_local std::vector<float> buffers[2];
+  thread_local std::vector<float, huge_pages::Allocator<float>> buffers[2];  // 64-byte aligned
   if (buffers[which].size() < floats) buffers[which].resize(floats);
   return buffers[which].data();
 }
@@ -411,18 +411,24 @@ void RunWinograd(const Entry& e, DLTensor* data, DLTensor* bias, DLTensor* resid
     const int64_t rows = plan.tiles;
     float* v = TileBuffer(0, static_cast<size_t>(points * rows * plan.c));
     float* m = TileBuffer(1, static_cast<size_t>(points * rows * plan.k));
-    // in rows of tiles: on blocked data each thread then reads planes row by row
+    // in rows of tiles (on blocked data each thread then reads planes row by row), and on
+    // blocked data in channel blocks too: a batch-1 layer has few rows of tiles (7 at 28x28,
+    // which two threads would split 4:3)
     const int64_t chunk = plan.tiles_w, chunks = (rows + chunk - 1) / chunk;
+    const int64_t in_parts = plan.blocked ? plan.c / winograd::kLanes : 1;
+    const int64_t out_parts = plan.blocked ? plan.k / winograd::kLanes : 1;
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < chunks; ++i) {
-      const int64_t first = i * chunk, count = std::min(chunk, rows - first);
-      winograd::InputTiles(x, plan, first, count, v, first, rows);
+    for (int64_t u = 0; u < chunks * in_parts; ++u) {
+      const int64_t first = u / in_parts * chunk, count = std::min(chunk, rows - first);
+      const int64_t c0 = u % in_parts * plan.c / in_parts, c1 = c0 + plan.c / in_parts;
+      winograd::InputTiles(x, plan, first, count, v, first, rows, c0, c1);
     }
     Run(e, {v, weights, m});
 #pragma omp parallel for schedule(static)
-    for (int64_t i = 0; i < chunks; ++i) {
-      const int64_t first = i * chunk, count = std::min(chunk, rows - first);
-      winograd::OutputTiles(m, plan, first, count, first, rows, epilogue, y);
+    for (int64_t u = 0; u < chunks * out_parts; ++u) {
+      const int64_t first = u / out_parts * chunk, count = std::min(chunk, rows - first);
+      const int64_t k0 = u % out_parts * plan.k / out_parts, k1 = k0 + plan.k / out_parts;
+      winograd::OutputTiles(m, plan, first, count, first, rows, epilogue, y, k0, k1);
     }
     return;
   }
@@ -435,14 +441,14 @@ void RunWinograd(const Entry& e, DLTensor* data, DLTensor* bias, DLTensor* resid
 #pragma omp for schedule(static)
     for (int64_t b = 0; b < blocks; ++b) {
       const int64_t first = b * rows, count = std::min(rows, plan.tiles - first);
-      winograd::InputTiles(x, plan, first, count, v, 0, rows);
+      winograd::InputTiles(x, plan, first, count, v, 0, rows, 0, plan.c);
       try {
         Run(e, {v, weights, m});  // rows past `count` hold stale tiles: computed, not stored
       } catch (...) {
 #pragma omp critical
         error = std::current_exception();
       }
-      winograd::OutputTiles(m, plan, first, count, 0, rows, epilogue, y);
+      winograd::OutputTiles(m, plan, first, count, 0, rows, epilogue, y, 0, plan.k);
     }
   }
   if (error) std::rethrow_exception(error);

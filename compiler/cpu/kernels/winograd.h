@@ -99,52 +99,64 @@ inline int64_t PixelOffset(bool blocked, int64_t n, int64_t y, int64_t x, int64_
                  : ((n * h + y) * w + x) * channels + c0;
 }
 
+// 16 channels as one vector (GCC vector extension): the axis transforms below are then
+// vector code whatever the optimizer's cost model says (at -O2, GCC 12 left some of the
+// per-lane loops they replace scalar).
+typedef float V16 __attribute__((vector_size(64)));
+
+inline __attribute__((always_inline)) V16 Load(const float* p) {
+  V16 v;
+  std::memcpy(&v, p, sizeof(v));
+  return v;
+}
+inline __attribute__((always_inline)) void Store(float* p, V16 v) {
+  std::memcpy(p, &v, sizeof(v));
+}
+
 // r = B^T d along one axis: d[i * stride + lane], i < 6.
-static inline void InputAxis(const float* d, float* r, int stride) {
-  for (int l = 0; l < kLanes; ++l) {
-    const float d0 = d[l], d1 = d[stride + l], d2 = d[2 * stride + l];
-    const float d3 = d[3 * stride + l], d4 = d[4 * stride + l], d5 = d[5 * stride + l];
-    r[l] = 4 * d0 - 5 * d2 + d4;
-    r[stride + l] = -4 * (d1 + d2) + d3 + d4;
-    r[2 * stride + l] = 4 * (d1 - d2) - d3 + d4;
-    r[3 * stride + l] = 2 * (d3 - d1) - d2 + d4;
-    r[4 * stride + l] = 2 * (d1 - d3) - d2 + d4;
-    r[5 * stride + l] = 4 * d1 - 5 * d3 + d5;
-  }
+static inline __attribute__((always_inline)) void InputAxis(const float* d, float* r,
+                                                            int stride) {
+  const V16 d0 = Load(d), d1 = Load(d + stride), d2 = Load(d + 2 * stride);
+  const V16 d3 = Load(d + 3 * stride), d4 = Load(d + 4 * stride), d5 = Load(d + 5 * stride);
+  Store(r, 4 * d0 - 5 * d2 + d4);
+  Store(r + stride, -4 * (d1 + d2) + d3 + d4);
+  Store(r + 2 * stride, 4 * (d1 - d2) - d3 + d4);
+  Store(r + 3 * stride, 2 * (d3 - d1) - d2 + d4);
+  Store(r + 4 * stride, 2 * (d1 - d3) - d2 + d4);
+  Store(r + 5 * stride, 4 * d1 - 5 * d3 + d5);
 }
 
 // F(2,3): r = B^T d along one axis, i < 4.
-static inline void InputAxis2(const float* d, float* r, int stride) {
-  for (int l = 0; l < kLanes; ++l) {
-    const float d0 = d[l], d1 = d[stride + l], d2 = d[2 * stride + l], d3 = d[3 * stride + l];
-    r[l] = d0 - d2;
-    r[stride + l] = d1 + d2;
-    r[2 * stride + l] = d2 - d1;
-    r[3 * stride + l] = d1 - d3;
-  }
+static inline __attribute__((always_inline)) void InputAxis2(const float* d, float* r,
+                                                             int stride) {
+  const V16 d0 = Load(d), d1 = Load(d + stride), d2 = Load(d + 2 * stride);
+  const V16 d3 = Load(d + 3 * stride);
+  Store(r, d0 - d2);
+  Store(r + stride, d1 + d2);
+  Store(r + 2 * stride, d2 - d1);
+  Store(r + 3 * stride, d1 - d3);
 }
 
 // F(2,3): o = A^T m along one axis, m: i < 4 -> o: i < 2.
-static inline void OutputAxis2(const float* m, float* o, int in_stride, int out_stride) {
-  for (int l = 0; l < kLanes; ++l) {
-    const float m0 = m[l], m1 = m[in_stride + l], m2 = m[2 * in_stride + l];
-    const float m3 = m[3 * in_stride + l];
-    o[l] = m0 + m1 + m2;
-    o[out_stride + l] = m1 - m2 - m3;
-  }
+static inline __attribute__((always_inline)) void OutputAxis2(const float* m, float* o,
+                                                              int in_stride, int out_stride) {
+  const V16 m0 = Load(m), m1 = Load(m + in_stride), m2 = Load(m + 2 * in_stride);
+  const V16 m3 = Load(m + 3 * in_stride);
+  Store(o, m0 + m1 + m2);
+  Store(o + out_stride, m1 - m2 - m3);
 }
 
 // o = A^T m along one axis: m[i * in_stride + lane], i < 6 -> o[i * out_stride + lane], i < 4.
-static inline void OutputAxis(const float* m, float* o, int in_stride, int out_stride) {
-  for (int l = 0; l < kLanes; ++l) {
-    const float m0 = m[l], m1 = m[in_stride + l], m2 = m[2 * in_stride + l];
-    const float m3 = m[3 * in_stride + l], m4 = m[4 * in_stride + l], m5 = m[5 * in_stride + l];
-    const float a = m1 + m2, b = m1 - m2, c = m3 + m4, e = m3 - m4;
-    o[l] = m0 + a + c;
-    o[out_stride + l] = b + 2 * e;
-    o[2 * out_stride + l] = a + 4 * c;
-    o[3 * out_stride + l] = b + 8 * e + m5;
-  }
+static inline __attribute__((always_inline)) void OutputAxis(const float* m, float* o,
+                                                             int in_stride, int out_stride) {
+  const V16 m0 = Load(m), m1 = Load(m + in_stride), m2 = Load(m + 2 * in_stride);
+  const V16 m3 = Load(m + 3 * in_stride), m4 = Load(m + 4 * in_stride);
+  const V16 m5 = Load(m + 5 * in_stride);
+  const V16 a = m1 + m2, b = m1 - m2, c = m3 + m4, e = m3 - m4;
+  Store(o, m0 + a + c);
+  Store(o + out_stride, b + 2 * e);
+  Store(o + 2 * out_stride, a + 4 * c);
+  Store(o + 3 * out_stride, b + 8 * e + m5);
 }
 
 // V[point][row][c] = B^T d B for channels [c_begin, c_end) of one tile (zero padding outside
@@ -245,31 +257,37 @@ void OutputTile(const float* m, const Plan& p, int64_t tile, int64_t row, int64_
   }
 }
 
-// Tiles [first, first + count) into rows [row, row + count) of V. On blocked data the
-// channel blocks are the outer loop, so each block's plane is read row after row (tile by
-// tile it would hop between C / 16 planes); NHWC pixels already hold all channels together.
+// Tiles [first, first + count) into rows [row, row + count) of V, channels [c_begin, c_end)
+// (multiples of kLanes). On blocked data the channel blocks are the outer loop, so each
+// block's plane is read row after row (tile by tile it would hop between C / 16 planes); NHWC
+// pixels already hold all channels together.
 inline void InputTiles(const float* x, const Plan& p, int64_t first, int64_t count, float* v,
-                       int64_t row, int64_t rows) {
+                       int64_t row, int64_t rows, int64_t c_begin, int64_t c_end) {
   if (!p.blocked) {
-    for (int64_t i = 0; i < count; ++i) InputTile(x, p, first + i, v, row + i, rows, 0, p.c);
+    for (int64_t i = 0; i < count; ++i) {
+      InputTile(x, p, first + i, v, row + i, rows, c_begin, c_end);
+    }
     return;
   }
-  for (int64_t c0 = 0; c0 < p.c; c0 += kLanes) {
+  for (int64_t c0 = c_begin; c0 < c_end; c0 += kLanes) {
     for (int64_t i = 0; i < count; ++i) {
       InputTile(x, p, first + i, v, row + i, rows, c0, c0 + kLanes);
     }
   }
 }
 
-// The output transform of tiles [first, first + count) from rows [row, row + count) of M, in
-// the order InputTiles reads.
+// The output transform of tiles [first, first + count) from rows [row, row + count) of M,
+// output channels [k_begin, k_end), in the order InputTiles reads.
 inline void OutputTiles(const float* m, const Plan& p, int64_t first, int64_t count,
-                        int64_t row, int64_t rows, const Epilogue& ep, float* y) {
+                        int64_t row, int64_t rows, const Epilogue& ep, float* y,
+                        int64_t k_begin, int64_t k_end) {
   if (!p.blocked) {
-    for (int64_t i = 0; i < count; ++i) OutputTile(m, p, first + i, row + i, rows, ep, y, 0, p.k);
+    for (int64_t i = 0; i < count; ++i) {
+      OutputTile(m, p, first + i, row + i, rows, ep, y, k_begin, k_end);
+    }
     return;
   }
-  for (int64_t k0 = 0; k0 < p.k; k0 += kLanes) {
+  for (int64_t k0 = k_begin; k0 < k_end; k0 += kLanes) {
     for (int64_t i = 0; i < count; ++i) {
       OutputTile(m, p, first + i, row + i, rows, ep, y, k0, k0 + kLanes);
     }
