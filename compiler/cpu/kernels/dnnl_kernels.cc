@@ -190,7 +190,8 @@ dnnl::primitive_attr UserScratchpad(const dnnl::post_ops* ops = nullptr) {
 // goes (the newest one when the process ends). 2 threads, batch 1, `bench/ab.py` both load
 // orders, against 4 KB pages: ResNet-50 1.058 (CI 1.021-1.091; one 2 MB-rounded buffer per
 // layer instead of chunks: 1.030), ResNet-18 1.031 (CI 1.013-1.055), BERT 1.038 (CI
-// 1.015-1.051). Scratchpads and Winograd tiles in 2 MB pages: 1.000.
+// 1.015-1.051). Scratchpads in 2 MB pages: 1.000 (not done); the Winograd tile buffers use
+// huge_pages::Allocator for its 64-byte alignment.
 constexpr size_t kWeightChunkBytes = 32 << 20;
 
 std::shared_ptr<void> WeightBuffer(size_t bytes) {

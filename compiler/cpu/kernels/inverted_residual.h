@@ -28,19 +28,15 @@
 #include <omp.h>
 
 #include "huge_pages.h"
+#include "v16.h"
 
 namespace {
 namespace inverted_residual {
 
 constexpr int kLanes = 16;
-typedef float V16 __attribute__((vector_size(64)));
-
-inline V16 Load(const float* p) {
-  V16 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline void Store(float* p, V16 v) { std::memcpy(p, &v, sizeof(v)); }
+using v16::Load;
+using v16::Store;
+using v16::V16;
 
 // act kind: 0 none, 1 relu, 2 clip(alpha, beta), 4 alpha * x + beta (as in dnnl_kernels.cc).
 struct Act {

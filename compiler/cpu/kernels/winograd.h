@@ -19,6 +19,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "v16.h"
+
 namespace {
 namespace winograd {
 
@@ -99,19 +101,9 @@ inline int64_t PixelOffset(bool blocked, int64_t n, int64_t y, int64_t x, int64_
                  : ((n * h + y) * w + x) * channels + c0;
 }
 
-// 16 channels as one vector (GCC vector extension): the axis transforms below are then
-// vector code whatever the optimizer's cost model says (at -O2, GCC 12 left some of the
-// per-lane loops they replace scalar).
-typedef float V16 __attribute__((vector_size(64)));
-
-inline __attribute__((always_inline)) V16 Load(const float* p) {
-  V16 v;
-  std::memcpy(&v, p, sizeof(v));
-  return v;
-}
-inline __attribute__((always_inline)) void Store(float* p, V16 v) {
-  std::memcpy(p, &v, sizeof(v));
-}
+using v16::Load;
+using v16::Store;
+using v16::V16;
 
 // r = B^T d along one axis: d[i * stride + lane], i < 6.
 static inline __attribute__((always_inline)) void InputAxis(const float* d, float* r,
