@@ -4,7 +4,9 @@ Every engine gets the same inputs and the same thread count. After a warm-up, th
 are interleaved in small blocks (paddlec, onnxruntime, Paddle Inference, paddlec, ...), so
 that load from other processes on a shared machine hits all engines alike and the ratios stay
 meaningful even when the absolute numbers move. Reported: median and p90 per engine, and
-paddlec's median divided by each peer's (below 1.0 = paddlec is faster).
+paddlec's median divided by each peer's (below 1.0 = paddlec is faster), with a 95 %
+bootstrap interval from the per-block ratios (each paddlec block over the peer's block that
+ran right after it): a ratio whose interval holds 1.0 is parity, not a win or a loss.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class BenchRow:
     ratio: float | None = None  # paddlec median / this engine's median (paddlec row: None)
     # onnxruntime row: max |paddlec - onnxruntime| / max |onnxruntime| over the outputs
     max_rel_diff: float | None = None
+    # 95 % bootstrap interval of the median per-block ratio (None: paddlec row, or one block)
+    ratio_ci: tuple[float, float] | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -157,10 +161,13 @@ def bench(model: str | Path, batches: Sequence[int] = (1,), threads: Sequence[in
             base = float(np.median(times["paddlec"]))
             for engine, samples in times.items():
                 median = float(np.median(samples))
+                peer = engine != "paddlec"
                 rows.append(BenchRow(name, batch, thread_count, engine, median * 1e3,
                                      float(np.percentile(samples, 90)) * 1e3, len(samples),
-                                     None if engine == "paddlec" else base / median,
-                                     diff if engine == "onnxruntime" else None))
+                                     base / median if peer else None,
+                                     diff if engine == "onnxruntime" else None,
+                                     _ratio_interval(times["paddlec"], samples, block)
+                                     if peer else None))
             if progress:
                 progress(format_table(rows[-len(times):], header=False))
         for fn in engines.values():
@@ -192,6 +199,21 @@ def _time_interleaved(engines: dict[str, Callable], feed: dict, runs: int, warmu
     return times
 
 
+def _ratio_interval(ours: Sequence[float], theirs: Sequence[float],
+                    block: int) -> tuple[float, float] | None:
+    """95 % bootstrap interval of the median ratio of block medians (ours over theirs, block by
+    block as they were interleaved); None with fewer than two blocks."""
+    from .passes_o0_vs_o2 import paired_speedup
+
+    starts = range(0, len(ours), block)
+    if len(starts) < 2:
+        return None
+    ours_blocks = np.array([np.median(ours[i:i + block]) for i in starts])
+    theirs_blocks = np.array([np.median(theirs[i:i + block]) for i in starts])
+    _, low, high = paired_speedup(ours_blocks, theirs_blocks)
+    return (low, high)
+
+
 def _check_outputs(ours: dict, theirs: list, name: str, rtol: float = 1e-4) -> float:
     """paddlec must agree with onnxruntime before its speed means anything; returns the
     largest relative difference over the outputs."""
@@ -211,11 +233,12 @@ def format_table(rows: Sequence[BenchRow], header: bool = True) -> str:
     lines = []
     if header:
         lines.append(f"{'model':14s} {'batch':>5s} {'thr':>3s} {'engine':12s} "
-                     f"{'median ms':>10s} {'p90 ms':>9s} {'paddlec/peer':>12s}")
+                     f"{'median ms':>10s} {'p90 ms':>9s} {'paddlec/peer':>12s} {'95 % CI':>11s}")
     for row in rows:
         ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+        interval = "" if row.ratio_ci is None else f"{row.ratio_ci[0]:.2f}-{row.ratio_ci[1]:.2f}"
         lines.append(f"{row.model:14s} {row.batch:5d} {row.threads:3d} {row.engine:12s} "
-                     f"{row.median_ms:10.2f} {row.p90_ms:9.2f} {ratio:>12s}")
+                     f"{row.median_ms:10.2f} {row.p90_ms:9.2f} {ratio:>12s} {interval:>11s}")
     return "\n".join(lines)
 
 

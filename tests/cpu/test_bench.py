@@ -89,6 +89,7 @@ def test_bench_command_reports_rows_for_every_engine(tmp_path):
             paddlec = next(r for r in rows if r["batch"] == row["batch"]
                            and r["engine"] == "paddlec")
             assert row["ratio"] == pytest.approx(paddlec["median_ms"] / row["median_ms"])
+        assert row["ratio_ci"] is None  # 2 runs are one block: no interval to bootstrap
         # the checked difference from onnxruntime travels on the onnxruntime row
         assert (row["max_rel_diff"] is None) == (row["engine"] != "onnxruntime")
         if row["max_rel_diff"] is not None:
@@ -219,3 +220,17 @@ def test_ab_times_two_artifacts_side_by_side(tmp_path, capsys):
                     "1", "--rounds", "3", "--warmup", "1", "--one-order"]) == 0
     out = capsys.readouterr().out
     assert "3 rounds" in out and "loaded first" not in out
+
+
+def test_ratio_interval_pairs_blocks_and_brackets_the_true_ratio():
+    from paddlec.bench.runner import _ratio_interval
+
+    rng = np.random.default_rng(0)
+    drift = np.repeat(1 + 0.3 * rng.random(12), 5)  # load that moves whole blocks alike
+    theirs = drift * (1 + 0.02 * rng.standard_normal(60))
+    ours = 0.8 * drift * (1 + 0.02 * rng.standard_normal(60))
+    low, high = _ratio_interval(ours, theirs, block=5)
+    assert low < 0.8 < high < 1.0
+    low, high = _ratio_interval(theirs * (1 + 0.02 * rng.standard_normal(60)), theirs, 5)
+    assert low < 1.0 < high
+    assert _ratio_interval(ours[:5], theirs[:5], block=5) is None
