@@ -3,12 +3,12 @@
     .venv/bin/python -m paddlec.bench.ab OLD_ARTIFACT NEW_ARTIFACT --batch 1 --threads 2
 
 Both are loaded side by side in one process and run on the same random feed, one run of each
-per round with the order alternating (``passes_o0_vs_o2.interleaved_times``), so that load
+per round with the order alternating (``stats.interleaved_times``), so that load
 from other processes and frequency drift hit both alike. By default this happens twice, in
 two child processes with half the rounds each, A loaded first in one and B in the other, and
 the rounds are pooled: what depends on the process (load order, where the weights landed)
 then falls on both sides. Prints each median and the paired speedup A/B with its 95 %
-bootstrap interval (``passes_o0_vs_o2.paired_speedup``; > 1: B is faster), and each
+bootstrap interval (``stats.paired_speedup``; > 1: B is faster), and each
 process's speedup. Resolution: two builds of the same source (ResNet-50, batch 1) measured
 1.004–1.014 in single processes, so read a speedup under ~1.015 as no difference whatever its
 interval says. Use it to measure a compiler or kernel change: compile the model before and
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .passes_o0_vs_o2 import interleaved_times, paired_speedup
+from .stats import interleaved_times, paired_speedup
 
 __all__ = ["main"]
 

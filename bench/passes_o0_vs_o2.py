@@ -40,51 +40,18 @@ import os
 import tempfile
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import onnx
 
-__all__ = ["MODELS", "interleaved_times", "paired_speedup"]
+from paddlec.bench.stats import interleaved_times, paired_speedup
+
+__all__ = ["MODELS"]
 
 LIGHT_DIR = Path(onnx.__file__).parent / "backend" / "test" / "data" / "light"
 MODELS = ["bvlc_alexnet", "densenet121", "inception_v1", "inception_v2", "resnet50",
           "shufflenet", "squeezenet", "vgg19", "zfnet512"]
-
-
-def paired_speedup(slow: np.ndarray, fast: np.ndarray, resamples: int = 4000,
-                   seed: int = 0) -> tuple[float, float, float]:
-    """(median of slow[i] / fast[i], 2.5 % and 97.5 % bootstrap percentiles of that median).
-
-    ``slow[i]`` and ``fast[i]`` were measured in the same round, so their ratio cancels what
-    drifted between rounds; resampling whole rounds keeps that pairing in the interval.
-    """
-    ratios = np.asarray(slow, dtype=np.float64) / np.asarray(fast, dtype=np.float64)
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, ratios.size, size=(resamples, ratios.size))
-    medians = np.median(ratios[picks], axis=1)
-    low, high = np.percentile(medians, [2.5, 97.5])
-    return float(np.median(ratios)), float(low), float(high)
-
-
-def interleaved_times(runners: list[Callable[[], object]], rounds: int,
-                      warmup: int) -> np.ndarray:
-    """Seconds of ``rounds`` calls of each runner, shape ``(len(runners), rounds)``: one call
-    of each per round, the order rotating every round (AB BA ..., ABC BCA CAB ...), after
-    ``warmup`` calls of each."""
-    for _ in range(warmup):
-        for run in runners:
-            run()
-    count = len(runners)
-    times = np.zeros((count, rounds))
-    for index in range(rounds):
-        for step in range(count):
-            which = (index + step) % count
-            start = time.perf_counter()
-            runners[which]()
-            times[which, index] = time.perf_counter() - start
-    return times
 
 
 def build(name: str, level: int, workdir: Path, random_weights: bool) -> dict:

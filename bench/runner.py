@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ModelLoadError, PaddlecError
+from .stats import paired_speedup
 
 __all__ = ["BenchRow", "PEERS", "bench", "format_table"]
 
@@ -203,8 +204,6 @@ def _ratio_interval(ours: Sequence[float], theirs: Sequence[float],
                     block: int) -> tuple[float, float] | None:
     """95 % bootstrap interval of the median ratio of block medians (ours over theirs, block by
     block as they were interleaved); None with fewer than two blocks."""
-    from .passes_o0_vs_o2 import paired_speedup
-
     starts = range(0, len(ours), block)
     if len(starts) < 2:
         return None

@@ -1,4 +1,4 @@
-"""The statistics of ``bench/passes_o0_vs_o2.py``: paired speedup and its bootstrap interval.
+"""The benchmarks' statistics (``bench/stats.py``): paired speedup and its bootstrap interval.
 
 Synthetic timings with a known ratio and a drift that moves both levels alike (what load from
 other processes does): the paired interval must contain the true ratio, exclude 1.0 when the
@@ -6,7 +6,8 @@ ratio is clearly not 1, and contain 1.0 when both sides are the same distributio
 """
 
 import numpy as np
-from passes_o0_vs_o2 import interleaved_times, paired_speedup
+
+from paddlec.bench.stats import interleaved_times, paired_speedup
 
 
 def _drifting(rounds: int, ratio: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
