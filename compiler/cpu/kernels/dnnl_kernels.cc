@@ -416,20 +416,21 @@ void RunWinograd(const Entry& e, DLTensor* data, DLTensor* bias, DLTensor* resid
     // blocked data in channel blocks too: a batch-1 layer has few rows of tiles (7 at 28x28,
     // which two threads would split 4:3)
     const int64_t chunk = plan.tiles_w, chunks = (rows + chunk - 1) / chunk;
-    const int64_t in_parts = plan.blocked ? plan.c / winograd::kLanes : 1;
-    const int64_t out_parts = plan.blocked ? plan.k / winograd::kLanes : 1;
+    const int64_t in_width = plan.blocked ? winograd::kLanes : plan.c;  // channels per unit
+    const int64_t out_width = plan.blocked ? winograd::kLanes : plan.k;
+    const int64_t in_parts = plan.c / in_width, out_parts = plan.k / out_width;
 #pragma omp parallel for schedule(static)
     for (int64_t u = 0; u < chunks * in_parts; ++u) {
       const int64_t first = u / in_parts * chunk, count = std::min(chunk, rows - first);
-      const int64_t c0 = u % in_parts * plan.c / in_parts, c1 = c0 + plan.c / in_parts;
-      winograd::InputTiles(x, plan, first, count, v, first, rows, c0, c1);
+      const int64_t c0 = u % in_parts * in_width;
+      winograd::InputTiles(x, plan, first, count, v, first, rows, c0, c0 + in_width);
     }
     Run(e, {v, weights, m});
 #pragma omp parallel for schedule(static)
     for (int64_t u = 0; u < chunks * out_parts; ++u) {
       const int64_t first = u / out_parts * chunk, count = std::min(chunk, rows - first);
-      const int64_t k0 = u % out_parts * plan.k / out_parts, k1 = k0 + plan.k / out_parts;
-      winograd::OutputTiles(m, plan, first, count, first, rows, epilogue, y, k0, k1);
+      const int64_t k0 = u % out_parts * out_width;
+      winograd::OutputTiles(m, plan, first, count, first, rows, epilogue, y, k0, k0 + out_width);
     }
     return;
   }
