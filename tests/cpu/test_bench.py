@@ -223,6 +223,7 @@ def test_ab_times_two_artifacts_side_by_side(tmp_path, capsys):
 
 
 def test_ratio_interval_pairs_blocks_and_brackets_the_true_ratio():
+    """The interval is that of median(ours) / median(theirs), the ratio the table prints."""
     from paddlec.bench.runner import _ratio_interval
 
     rng = np.random.default_rng(0)
@@ -231,6 +232,7 @@ def test_ratio_interval_pairs_blocks_and_brackets_the_true_ratio():
     ours = 0.8 * drift * (1 + 0.02 * rng.standard_normal(60))
     low, high = _ratio_interval(ours, theirs, block=5)
     assert low < 0.8 < high < 1.0
+    assert low <= np.median(ours) / np.median(theirs) <= high  # the interval of the table's ratio
     low, high = _ratio_interval(theirs * (1 + 0.02 * rng.standard_normal(60)), theirs, 5)
     assert low < 1.0 < high
     assert _ratio_interval(ours[:5], theirs[:5], block=5) is None
