@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -152,7 +153,7 @@ def create_predictor(
             "compiled (compile it with -t tensorrt to use TensorRT)",
             stacklevel=2,
         )
-    _check_thread_count(config, tvm)
+    _check_thread_count(config, tvm, model_obj.tvm_kernels_on_openmp)
     return predictor_class(model_obj, entry)
 
 
@@ -216,10 +217,22 @@ def _check_devices(config: Config, tvm: Any) -> str | None:
     return "sm_" + str(device.compute_version).replace(".", "")
 
 
-def _check_thread_count(config: Config, tvm: Any) -> None:
-    """Warn when TVM cannot give the requested threads (its pool size is fixed at start)."""
+def _check_thread_count(config: Config, tvm: Any, on_openmp: bool) -> None:
+    """Warn when the requested threads cannot all run: more than the CPUs this process may
+    use (OpenMP starts them all, and they spin on each other), or more than TVM's pool has
+    (its size is fixed at start; a library whose TVM loops run on OpenMP does not use it)."""
     wanted = config.num_threads()
     if wanted is None or config.use_gpu():
+        return
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cpus and wanted > cpus:
+        warnings.warn(
+            f"set_cpu_math_library_num_threads({wanted}): this process may use {cpus} "
+            "CPU(s); more threads than CPUs take turns on them and run slower",
+            stacklevel=3,
+        )
+        return
+    if on_openmp:
         return
     from ..runtime.model import _configure_thread_pool
 

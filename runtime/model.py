@@ -83,12 +83,14 @@ def _load_native_libraries(manifest: Manifest) -> None:
             )
 
 
-def set_num_threads(num_threads: int, library: Any = None) -> None:
-    """Use ``num_threads`` CPU threads in the calling thread's TVM pool and, when ``library``
-    (a loaded ``model.so``) has the oneDNN kernels, in oneDNN's OpenMP regions too."""
+def set_num_threads(num_threads: int, library: Any = None, tvm_pool: bool = True) -> None:
+    """Use ``num_threads`` CPU threads in the calling thread's TVM pool (unless ``tvm_pool`` is
+    False) and, when ``library`` (a loaded ``model.so``) has the oneDNN kernels, in their
+    OpenMP regions too."""
     if num_threads < 1:
         raise ValueError(f"num_threads must be >= 1, got {num_threads}")
-    _configure_thread_pool(tvm_runtime(), int(num_threads))
+    if tvm_pool:
+        _configure_thread_pool(tvm_runtime(), int(num_threads))
     if library is not None:
         name = "paddlec_dnnl_set_num_threads"
         if library.implements_function(name, True):
@@ -133,8 +135,11 @@ class Model:
             self._library = tvm.runtime.load_module(str(library))
         except Exception as exc:  # the loader raises plain TVM errors
             raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
-        if num_threads is not None:  # oneDNN kernels' OpenMP threads (TVM's pool: per run)
-            set_num_threads(num_threads, self._library)
+        # Fast-path libraries run TVM's parallel loops on the oneDNN kernels' OpenMP team
+        # instead of a second, spinning thread pool (compiler/cpu/kernels/openmp_launch.h).
+        self.tvm_kernels_on_openmp = _use_openmp_for_tvm_kernels(self._library)
+        if num_threads is not None:  # OpenMP threads (TVM's pool, when used: per run)
+            set_num_threads(num_threads, self._library, not self.tvm_kernels_on_openmp)
         self.region_backend = "none"
         if self.manifest.raw.get("tensorrt"):  # TensorRT regions: register their functions
             from .tensorrt import attach_regions
@@ -164,7 +169,7 @@ class Model:
     def set_num_threads(self, num_threads: int) -> None:
         """Threads for TVM's pool (of each thread that runs the model) and the oneDNN
         kernels (process-wide)."""
-        set_num_threads(num_threads, self._library)
+        set_num_threads(num_threads, self._library, not self.tvm_kernels_on_openmp)
         self.num_threads = num_threads
 
     @property
@@ -240,7 +245,7 @@ class Model:
         """Call ``main``, or its batch-1 copy when every batched input has batch 1 (the
         caller holds ``self._lock``); returns the flat outputs. ``shapes`` are the inputs'
         shapes when the caller has them as tuples (cheaper than asking the tensors)."""
-        if self.num_threads is not None:
+        if self.num_threads is not None and not self.tvm_kernels_on_openmp:
             _configure_thread_pool(tvm_runtime(), self.num_threads)
         function = self._main
         if shapes is None:
@@ -455,6 +460,16 @@ def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tupl
 
 
 _pool_threads = threading.local()
+
+
+def _use_openmp_for_tvm_kernels(library: Any) -> bool:
+    """Point the library's TVM parallel loops at its OpenMP launcher, when it has one (the
+    fast path's kernels); False for other libraries, which keep TVM's thread pool."""
+    name = "paddlec_tvm_kernels_on_openmp"
+    if not library.implements_function(name, True):
+        return False
+    library.get_function(name, True)()
+    return True
 
 
 def _configure_thread_pool(tvm: Any, num_threads: int) -> None:

@@ -25,7 +25,8 @@ DNNL_PACKAGE = "onednn-cpu-gomp"
 DNNL_SONAME = "libdnnl.so.3"
 SOURCE = Path(__file__).with_name("kernels") / "dnnl_kernels.cc"
 HEADERS = tuple(SOURCE.with_name(name)
-                for name in ("winograd.h", "inverted_residual.h", "huge_pages.h", "v16.h"))
+                for name in ("winograd.h", "inverted_residual.h", "huge_pages.h", "v16.h",
+                             "openmp_launch.h"))
 
 
 @dataclass(frozen=True)

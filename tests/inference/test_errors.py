@@ -3,6 +3,7 @@ switch that cannot be honoured raises or warns (never silently ignored)."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -153,8 +154,21 @@ def test_compile_switches_on_a_compiled_artifact_warn(example_artifact):
         create_predictor(config)
 
 
-def test_more_threads_than_the_pool_has_warn(example_artifact, monkeypatch):
+def test_more_threads_than_cpus_warn(example_artifact):
     config = Config(str(example_artifact))
+    config.set_cpu_math_library_num_threads(len(os.sched_getaffinity(0)) + 1)
+    with pytest.warns(UserWarning, match="more threads than CPUs"):
+        create_predictor(config)
+
+
+def test_more_threads_than_the_tvm_pool_has_warn(tmp_path, example_model, monkeypatch):
+    """A library without the fast path's kernels runs its parallel loops on TVM's pool, whose
+    size is fixed when it starts (conftest: TVM_NUM_THREADS=2)."""
+    from paddlec.compiler import compile_model
+
+    compile_model(example_model, tmp_path / "art", target="llvm", fast_path=False)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(128)))  # a big host
+    config = Config(str(tmp_path / "art"))
     config.set_cpu_math_library_num_threads(64)
     with pytest.warns(UserWarning, match="TVM_NUM_THREADS=64"):
         create_predictor(config)

@@ -114,8 +114,11 @@ def _pool_size_after_run(predictor) -> int:
 
 
 def test_thread_switch_sizes_the_pool_of_the_running_thread(mlp_dir, shared_cache):
+    """Portable code (no oneDNN kernels) runs its parallel loops on TVM's pool; the fast
+    path's run on OpenMP (tests/cpu/test_openmp_launch.py, test_fast_path.py)."""
     def predictor_with(threads):
         config = Config(str(mlp_dir))
+        config.disable_mkldnn()
         config.set_optim_cache_dir(shared_cache)
         if threads:
             config.set_cpu_math_library_num_threads(threads)

@@ -32,6 +32,7 @@
 #include "oneapi/dnnl/dnnl.hpp"
 #include "huge_pages.h"
 #include "inverted_residual.h"
+#include "openmp_launch.h"
 #include "winograd.h"
 
 namespace {
@@ -906,6 +907,15 @@ int64_t SetNumThreads(int64_t threads) {
   return g_num_threads.exchange(static_cast<int>(threads));
 }
 
+// TVM's parallel loops on the calling thread's OpenMP team, with the configured count.
+int TvmParallelLaunch(PaddlecParallelLambda lambda, void* cdata, int num_task) {
+  ApplyThreads();
+  return paddlec_openmp::ParallelLaunch(lambda, cdata, num_task, omp_get_max_threads());
+}
+
+// Called by the runtime once the library is loaded (see openmp_launch.h).
+int64_t TvmKernelsOnOpenMp() { return paddlec_openmp::UseOpenMpForTvmKernels(&TvmParallelLaunch); }
+
 }  // namespace
 
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_conv2d, Conv2d);
@@ -918,3 +928,4 @@ TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_softmax, Softmax);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_layer_norm, LayerNorm);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_reorder, Reorder);
 TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_dnnl_set_num_threads, SetNumThreads);
+TVM_FFI_DLL_EXPORT_TYPED_FUNC(paddlec_tvm_kernels_on_openmp, TvmKernelsOnOpenMp);

@@ -1,0 +1,66 @@
+"""TVM's parallel loops in a fast-path model.so run on the oneDNN kernels' OpenMP team
+(compiler/cpu/kernels/openmp_launch.h), not on a second, spinning TVM thread pool."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from _helpers import ort_run, save_model
+
+import paddlec.runtime as rt
+from paddlec.bench.models import make_bert
+from paddlec.compiler import compile_model
+
+
+@pytest.fixture(scope="module")
+def encoder(tmp_path_factory):
+    """A small encoder: its head transposes are TVM kernels with parallel loops."""
+    root = tmp_path_factory.mktemp("openmp")
+    path = save_model(root, make_bert(layers=1, hidden=64, heads=4, ffn=128, seq=32))
+    compile_model(path, root / "art", target="llvm")
+    return path, root / "art"
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_tvm_kernels_on_openmp_match_onnxruntime(encoder, threads):
+    path, artifact = encoder
+    model = rt.load(artifact, num_threads=threads)
+    assert model.tvm_kernels_on_openmp
+    # 1: model.so has TVM parallel loops, and its launch hook now points at OpenMP
+    assert model._library.get_function("paddlec_tvm_kernels_on_openmp", True)() == 1
+    x = np.random.default_rng(0).standard_normal((3, 32, 64)).astype(np.float32)
+    ours = next(iter(model.run({"hidden_states": x}).values()))
+    ref = next(iter(ort_run(path, {"hidden_states": x}).values()))
+    assert float(np.max(np.abs(ours - ref)) / np.max(np.abs(ref))) < 1e-4
+
+
+_CENSUS = """
+import os, sys, numpy as np
+import paddlec.runtime.model as rm
+if sys.argv[2] == "tvm-pool":  # what the runtime did before: TVM's own pool
+    rm._use_openmp_for_tvm_kernels = lambda library: False
+model = rm.load(sys.argv[1], num_threads=2)
+x = np.zeros((1, 32, 64), np.float32)
+for _ in range(3):
+    model.run({"hidden_states": x})
+print(len(os.listdir("/proc/self/task")))
+"""
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs 2 cores for a 2-thread team")
+def test_no_tvm_thread_pool_is_started(encoder):
+    """With TVM allowed 2 pool threads, the run starts no TVM worker: the process has fewer
+    threads than when the same library runs its TVM loops on TVM's pool."""
+    _, artifact = encoder
+    env = dict(os.environ, TVM_NUM_THREADS="2", OMP_NUM_THREADS="2")
+    counts = {}
+    for mode in ("openmp", "tvm-pool"):
+        proc = subprocess.run([sys.executable, "-c", _CENSUS, str(artifact), mode],
+                              capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        counts[mode] = int(proc.stdout.split()[-1])
+    assert counts["openmp"] < counts["tvm-pool"], counts
