@@ -15,6 +15,7 @@ import importlib.util
 import logging
 import os
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,8 @@ class Predictor:
     def __init__(self, model: Model, cache_entry: CacheEntry | None = None) -> None:
         self._model = model
         self._inputs = {spec.name: Tensor(spec, True) for spec in model.inputs}
-        self._outputs = {spec.name: Tensor(spec, False) for spec in model.outputs}
+        self._outputs = {spec.name: Tensor(spec, False, partial(model.host_copy, index=index))
+                         for index, spec in enumerate(model.outputs)}
         self.cache_entry = cache_entry
 
     @property
@@ -82,7 +84,7 @@ class Predictor:
             for handle, value in zip(self._inputs.values(), inputs):
                 handle.copy_from_cpu(value)
         feed = [handle._feed_value() for handle in self._inputs.values()]
-        results = self._model.run_device(self._model.check_feed(feed))
+        results = self._model.run_staged(self._model.check_feed(feed))
         for handle, result in zip(self._outputs.values(), results):
             handle._set_result(result)
         if inputs is not None:

@@ -11,6 +11,7 @@ at the line that sets it rather than inside ``run``.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -57,9 +58,12 @@ _DATA_TYPES = {
 class Tensor:
     """One named input or output of a :class:`~paddlec.inference.Predictor`."""
 
-    def __init__(self, spec: TensorSpec, is_input: bool) -> None:
+    def __init__(self, spec: TensorSpec, is_input: bool,
+                 copy_out: Callable[[Any], np.ndarray] | None = None) -> None:
         self._spec = spec
         self._is_input = is_input
+        # output: the model's copy of a result tensor into a new numpy array
+        self._copy_out = copy_out or (lambda result: result.numpy())
         self._shape: list[int] | None = None  # set by reshape() / the data
         self._value: np.ndarray | None = None  # input: what run() feeds
         self._result: Any = None  # output: TVM tensor of the last run
@@ -138,7 +142,7 @@ class Tensor:
                 f"copy_to_cpu() on output {self.name()!r} before run(): call "
                 "predictor.run() first"
             )
-        return self._result.numpy()
+        return self._copy_out(self._result)
 
     # -- used by the Predictor -----------------------------------------------------------
     def _checked(self, data: Any) -> np.ndarray:
@@ -189,7 +193,7 @@ class Tensor:
                     f"output {self.name()!r}: shared buffer has shape {self._external.shape}, "
                     f"the result has {tuple(result.shape)}"
                 )
-            np.copyto(self._external, result.numpy())
+            np.copyto(self._external, self._copy_out(result))
 
     def __repr__(self) -> str:
         kind = "input" if self._is_input else "output"

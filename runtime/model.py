@@ -232,6 +232,18 @@ class Model:
             return {spec.name: _logical_view(spec, self._host_copy(value, dtype))
                     for spec, value, dtype in zip(self.outputs, outputs, self._output_dtypes)}
 
+    def run_staged(self, arrays: Sequence[np.ndarray]) -> list[Any]:
+        """Run on checked numpy inputs copied into the tensors this Model keeps between runs
+        (as ``run`` does); returns TVM tensors in output order, valid until the next run of
+        this Model (an output may be a kept input passed through). For the predictor API."""
+        with self._lock:
+            return self._invoke([self._staged(index, array) for index, array in enumerate(arrays)],
+                                [array.shape for array in arrays])
+
+    def host_copy(self, value: Any, index: int) -> np.ndarray:
+        """Output ``index``'s TVM tensor ``value`` copied into a new numpy array."""
+        return self._host_copy(value, self._output_dtypes[index])
+
     def run_device(self, arrays: Sequence[Any]) -> list[Any]:
         """Run on already-checked inputs (numpy arrays or TVM/DLPack tensors on this device);
         returns TVM tensors on the model's device, in output order, without host copies."""

@@ -115,6 +115,33 @@ def test_shared_output_buffer_receives_each_result(example_artifact):
         np.testing.assert_array_equal(out, model.run([x])["probs"])
 
 
+def test_a_passed_through_input_is_copied_out_per_run(tmp_path):
+    """run() stages inputs in tensors kept between runs; an output that is an input passed
+    through is that tensor, so what copy_to_cpu() returned must not change with later runs."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 4])
+    graph = helper.make_graph(
+        [helper.make_node("Identity", ["x"], ["same"]), helper.make_node("Relu", ["x"], ["r"])],
+        "g", [x], [helper.make_tensor_value_info("same", TensorProto.FLOAT, ["N", 4]),
+                   helper.make_tensor_value_info("r", TensorProto.FLOAT, ["N", 4])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]),
+              tmp_path / "model.onnx")
+    config = Config(str(tmp_path / "model.onnx"))
+    config.set_optim_cache_dir(str(tmp_path / "cache"))
+    predictor = create_predictor(config)
+    same = predictor.get_output_handle("same")
+    first_input = np.arange(8, dtype=np.float32).reshape(2, 4)
+    first = predictor.run([first_input])[0]
+    kept = same.copy_to_cpu()
+    second = predictor.run([-first_input])[0]
+    np.testing.assert_array_equal(first, first_input)
+    np.testing.assert_array_equal(kept, first_input)
+    np.testing.assert_array_equal(second, -first_input)
+    np.testing.assert_array_equal(same.copy_to_cpu(), -first_input)
+
+
 def test_clone_shares_the_library_and_gives_the_same_results(resnet_dir, shared_cache):
     config = Config(str(resnet_dir))
     config.set_optim_cache_dir(shared_cache)
