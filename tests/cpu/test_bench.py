@@ -222,6 +222,15 @@ def test_ab_times_two_artifacts_side_by_side(tmp_path, capsys):
     assert "3 rounds" in out and "loaded first" not in out
 
 
+def test_predictor_overhead_runs_both_paths(example_artifact, capsys):
+    from paddlec.bench import predictor_overhead
+
+    predictor_overhead.main([str(example_artifact), "--batch", "2", "--threads", "1",
+                             "--rounds", "3", "--warmup", "1"])
+    out = capsys.readouterr().out
+    assert "Model.run " in out and " overhead " in out and "batch 2, 1 threads, 3 rounds" in out
+
+
 def test_ratio_interval_pairs_blocks_and_brackets_the_true_ratio():
     """The interval is that of median(ours) / median(theirs), the ratio the table prints."""
     from paddlec.bench.runner import _ratio_interval
