@@ -167,8 +167,9 @@ class Model:
                                 if self._batch_one_function else None)
 
     def set_num_threads(self, num_threads: int) -> None:
-        """Threads for TVM's pool (of each thread that runs the model) and the oneDNN
-        kernels (process-wide)."""
+        """Threads for the oneDNN kernels and, in fast-path libraries, TVM's parallel loops
+        (OpenMP, process-wide); for other libraries, TVM's pool of each thread that runs
+        the model."""
         set_num_threads(num_threads, self._library, not self.tvm_kernels_on_openmp)
         self.num_threads = num_threads
 
@@ -226,9 +227,7 @@ class Model:
             # 0.09 ms of allocation and page faults, a copy into a kept one 0.025 ms). The
             # outputs are copied out before the lock is released: one may be a kept input
             # passed through, or a constant of the model, which a caller must not write to.
-            outputs = self._invoke([self._staged(index, array)
-                                    for index, array in enumerate(arrays)],
-                                   [array.shape for array in arrays])
+            outputs = self._invoke_staged(arrays)
             return {spec.name: _logical_view(spec, self._host_copy(value, dtype))
                     for spec, value, dtype in zip(self.outputs, outputs, self._output_dtypes)}
 
@@ -237,8 +236,7 @@ class Model:
         (as ``run`` does); returns TVM tensors in output order, valid until the next run of
         this Model (an output may be a kept input passed through). For the predictor API."""
         with self._lock:
-            return self._invoke([self._staged(index, array) for index, array in enumerate(arrays)],
-                                [array.shape for array in arrays])
+            return self._invoke_staged(arrays)
 
     def host_copy(self, value: Any, index: int) -> np.ndarray:
         """Output ``index``'s TVM tensor ``value`` copied into a new numpy array."""
@@ -272,6 +270,11 @@ class Model:
                 f"the manifest lists {len(self.outputs)}"
             )
         return flat
+
+    def _invoke_staged(self, arrays: Sequence[np.ndarray]) -> list[Any]:
+        """``_invoke`` on the inputs copied into the kept tensors (caller holds the lock)."""
+        return self._invoke([self._staged(index, array) for index, array in enumerate(arrays)],
+                            [array.shape for array in arrays])
 
     def _staged(self, index: int, array: np.ndarray) -> Any:
         """Input ``index`` copied into this model's kept tensor of its shape and dtype.
