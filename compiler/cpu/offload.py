@@ -5,7 +5,8 @@ importer writes it):
 
     y = act(conv2d(x, W) + b [+ r])     →  y = to_nchw(dnnl_conv2d(to_nhwc(x), W, b, to_nhwc(r)))
     y = act(matmul(x, W) + b [+ r])     →  y = dnnl_dense(x, W, b, r)       (W constant, 2-D)
-    y = matmul(a, b) [* c]              →  y = dnnl_batch_matmul(a, b)      (rank ≥ 3, same batch)
+    y = matmul(a, b) [* c]              →  y = dnnl_batch_matmul(a, b)      (rank ≥ 3, same batch;
+                                           permutes of a, b and y become strides of the call)
     y = max_pool2d / avg_pool2d(x)      →  y = to_nchw(dnnl_pool2d(to_nhwc(x)))
     y = mean(x, axis=[2, 3], keepdims)  →  y = to_nchw(dnnl_pool2d(to_nhwc(x)))  (global average)
     y = softmax(x, axis=-1)             →  y = dnnl_softmax(x)
@@ -95,6 +96,7 @@ class _BlockRewriter:
         self.decide = decide
         self.winograd = winograd
         self.users: dict = collections.defaultdict(list)
+        self.index_of = {binding.var: index for index, binding in enumerate(self.bindings)}
         for index, binding in enumerate(self.bindings):
             for var in relax.analysis.free_vars(binding.value):
                 self.users[var].append(index)
@@ -372,21 +374,52 @@ class _BlockRewriter:
               and lhs.ty.ndim == rhs.ty.ndim):
             if not tvm_ffi.structural_equal(lhs.ty.shape.values[:-2], rhs.ty.shape.values[:-2]):
                 return
-            tail, act = index, [0, 0, 0]
-            user = self.sole_user(index)
-            if user is not None:
-                var = self.bindings[index].var
-                scale = self._scaled(user, "relax.multiply", var)
-                divisor = self._scaled(user, "relax.divide", var)
-                if divisor:
-                    scale = 1.0 / divisor
-                if scale is not None:
-                    tail, act = user, [4, _float_bits(scale), _float_bits(0.0)]
-            var = self.bindings[tail].var
-            value = relax.call_dps_packed(KERNELS["batch_matmul"],
-                                          [lhs, rhs, relax.ShapeExpr(act)], var.ty)
-            self.emit(index, tail, [index, tail], [relax.VarBinding(var, value)])
-            self.stats["batch_matmul"] += 1
+            self.batch_matmul(index, lhs, rhs)
+
+    def permuted_source(self, var) -> tuple[object, list[int] | None]:
+        """(x, axes) when ``var`` is ``permute_dims(x, axes)`` bound in this block and one of
+        its last two axes is x's innermost (oneDNN's matmul reads such a view in place);
+        else (var, None)."""
+        at = self.index_of.get(var)
+        value = self.bindings[at].value if at is not None else None
+        if _op_name(value) != "relax.permute_dims" or value.attrs.axes is None:
+            return var, None
+        axes = [int(axis) for axis in value.attrs.axes]
+        inner = len(axes) - 1
+        return (value.args[0], axes) if inner in axes[-2:] else (var, None)
+
+    def batch_matmul(self, index: int, lhs, rhs) -> None:
+        """``matmul(a, b) [* c]``, a and b computed. Head splits and merges around it
+        (``permute_dims`` of the operands, of the result) become strides of the call: BERT's
+        attention reads Q, K and V as the dense layers wrote them and writes its output in
+        the layout the next dense layer reads, without four transposes per layer."""
+        rank = lhs.ty.ndim
+        identity = list(range(rank))
+        (lhs, lhs_axes), (rhs, rhs_axes) = self.permuted_source(lhs), self.permuted_source(rhs)
+        tail, act = index, [0, 0, 0]
+        user = self.sole_user(index)
+        if user is not None:
+            var = self.bindings[index].var
+            scale = self._scaled(user, "relax.multiply", var)
+            divisor = self._scaled(user, "relax.divide", var)
+            if divisor:
+                scale = 1.0 / divisor
+            if scale is not None:
+                tail, act = user, [4, _float_bits(scale), _float_bits(0.0)]
+        consumed, out_axes = [index, tail], None
+        user = self.sole_user(tail)
+        if user is not None and _op_name(self.bindings[user].value) == "relax.permute_dims":
+            axes = self.bindings[user].value.attrs.axes
+            if axes is not None and int(axes[-1]) == rank - 1:  # rows stay contiguous
+                out_axes, tail = [int(axis) for axis in axes], user
+                consumed.append(user)
+        if lhs_axes or rhs_axes or out_axes:
+            act += [*(lhs_axes or identity), *(rhs_axes or identity), *(out_axes or identity)]
+        var = self.bindings[tail].var
+        value = relax.call_dps_packed(KERNELS["batch_matmul"],
+                                      [lhs, rhs, relax.ShapeExpr(act)], var.ty)
+        self.emit(index, tail, consumed, [relax.VarBinding(var, value)])
+        self.stats["batch_matmul"] += 1
 
     def softmax(self, index: int) -> None:
         call = self.bindings[index].value

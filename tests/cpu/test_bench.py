@@ -42,7 +42,7 @@ def _check_against_ort(tmp_path, model, shape, expected_calls: set[str]) -> dict
 def test_small_bert_from_the_suite_generator_matches_onnxruntime(tmp_path):
     model = make_bert(layers=2, hidden=64, heads=4, ffn=128, seq=16)
     _check_against_ort(tmp_path, model, (2, 16, 64),
-                       {"dense", "batch_matmul", "softmax", "layer_norm", "reorder"})
+                       {"dense", "batch_matmul", "softmax", "layer_norm"})
 
 
 def test_small_mobilenet_from_the_suite_generator_matches_onnxruntime(tmp_path):

@@ -150,10 +150,59 @@ def test_conv_fast_path_offloads_every_conv_and_pool(conv_artifact):
 def test_matmul_fast_path_matches_onnxruntime(attention_artifact, batch):
     path, art, manifest = attention_artifact
     assert manifest["cpu"]["library_calls"] == {"batch_matmul": 2, "dense": 6, "layer_norm": 1,
-                                                "reorder": 1, "softmax": 1}
+                                                "softmax": 1}  # no reorder: Kᵀ is a stride
     x = np.random.default_rng(batch).standard_normal((batch, 8, 32)).astype(np.float32)
     ours = rt.load(art).run({"x": x})["y"]
     assert _rel_err(ours, ort_run(path, {"x": x})["y"]) < RTOL
+
+
+@pytest.mark.parametrize("lhs_perm, rhs_perm, out_perm, left", [
+    ([0, 2, 1, 3], [0, 2, 3, 1], [0, 2, 1, 3], 0),  # attention's head split / Kᵀ / merge
+    ([2, 0, 1, 3], [1, 0, 2, 3], [1, 2, 0, 3], 0),  # batch axes shuffled
+    ([0, 1, 3, 2], None, [0, 1, 3, 2], 1),          # Aᵀ read in place; the output's columns
+    ([0, 3, 1, 2], None, None, 1),                  # move: a transpose stays, as does one
+])                                                  # that puts the inner axis in the batch
+def test_permutes_around_a_batched_matmul(tmp_path, lhs_perm, rhs_perm, out_perm, left):
+    """permute_dims of a batched matmul's operands and result become strides of the call
+    when the innermost axis stays among the matrix axes; the results still match."""
+    from tvm import relax
+    from tvm.relax.frontend.onnx import from_onnx
+
+    from paddlec.compiler.cpu.offload import offload_to_dnnl
+
+    rows, inner, cols = (2, 3, 5, 7), 4, 6
+
+    def source_shape(logical, perm):  # the shape whose permutation by perm is `logical`
+        return logical if perm is None else [logical[perm.index(axis)] for axis in range(4)]
+
+    a_shape = source_shape([*rows[:3], inner], lhs_perm)
+    b_shape = source_shape([*rows[:2], inner, cols], rhs_perm)
+    g = _G()
+    lhs = g.op("Transpose", "a", perm=lhs_perm) if lhs_perm else "a"
+    rhs = g.op("Transpose", "b", perm=rhs_perm) if rhs_perm else "b"
+    y = g.op("MatMul", lhs, rhs)
+    if out_perm:
+        y = g.op("Transpose", y, perm=out_perm)
+    g.nodes[-1].output[0] = "y"
+    out_shape = [*rows[:3], cols]
+    if out_perm:
+        out_shape = [out_shape[axis] for axis in out_perm]
+    model = g.model([helper.make_tensor_value_info("a", TensorProto.FLOAT, a_shape),
+                     helper.make_tensor_value_info("b", TensorProto.FLOAT, b_shape)],
+                    [helper.make_tensor_value_info("y", TensorProto.FLOAT, out_shape)])
+    rewritten, stats = offload_to_dnnl(from_onnx(model, keep_params_in_input=False))
+    ops = [str(getattr(getattr(b.value, "op", None), "name", ""))
+           for b in rewritten["main"].body.blocks[0].bindings]
+    # a transpose that stays is a permute_dims or, at the graph's edge, a oneDNN reorder
+    assert stats["batch_matmul"] == 1
+    assert ops.count("relax.permute_dims") + stats.get("reorder", 0) == left
+    path = save_model(tmp_path, model)
+    compile_model(path, tmp_path / "art", target="llvm")
+    rng = np.random.default_rng(0)
+    feed = {"a": rng.standard_normal(a_shape).astype(np.float32),
+            "b": rng.standard_normal(b_shape).astype(np.float32)}
+    ours = rt.load(tmp_path / "art", num_threads=2).run(feed)["y"]
+    assert _rel_err(ours, ort_run(path, feed)["y"]) < RTOL
 
 
 def test_thread_count_does_not_change_results(conv_artifact):
@@ -218,6 +267,7 @@ def test_offload_absorbs_gelu_scale_and_residual():
     assert "relax.erf" not in ops and "relax.multiply" not in ops and "relax.nn.relu" not in ops
     assert ops.count("relax.add") == 1  # ctx + x feeds a dense: it is no kernel's tail
     assert stats["dense"] == 6 and stats["batch_matmul"] == 2
+    assert "relax.permute_dims" not in ops  # head splits and the merge are strides now
 
     from paddlec.compiler.cpu.fold_bn import fold_batch_norm
 

@@ -756,13 +756,36 @@ void Dense(DLTensor* data, DLTensor* weight, DLTensor* bias, DLTensor* residual,
            has_residual ? residual : nullptr, out);
 }
 
+// The logical [B..., rows, cols] operand of a batched matmul seen through a permutation of a
+// dense tensor `t` (`axes` as in permute_dims; `inverse`: t is the permuted result, for the
+// output): dims and strides that let oneDNN read or write it in place.
+memory::desc PermutedDesc(DLTensor* t, const int64_t* axes, bool inverse) {
+  const int n = t->ndim;
+  std::vector<int64_t> dense(n, 1), order(n);
+  for (int i = n - 2; i >= 0; --i) dense[i] = dense[i + 1] * t->shape[i + 1];
+  for (int i = 0; i < n; ++i) {
+    if (inverse) order[axes[i]] = i; else order[i] = axes[i];
+  }
+  memory::dims dims(n), strides(n);
+  for (int i = 0; i < n; ++i) {
+    dims[i] = t->shape[order[i]];
+    strides[i] = dense[order[i]];
+  }
+  return memory::desc(dims, dt::f32, strides);
+}
+
 // Batched matmul of two computed tensors with equal batch dims: [B..., M, K] x [B..., K, N]
-// (+ activation). attrs: act kind, act alpha bits, act beta bits.
+// (+ activation). attrs: act kind, act alpha bits, act beta bits; then, when the compiler
+// absorbed permute_dims around the call (offload.py), the axes of a's, b's and the output's
+// permutation (ndim each): a and b are the tensors before their permutation, out the tensor
+// after its own.
 void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
   ApplyThreads();
   CheckF32(a, "matmul lhs");
   CheckF32(b, "matmul rhs");
-  if (a->ndim != b->ndim || a->ndim < 3 || out->ndim != a->ndim) {
+  const bool permuted = attrs.size() == 3 + 3 * static_cast<size_t>(a->ndim);
+  if (a->ndim != b->ndim || a->ndim < 3 || out->ndim != a->ndim ||
+      (attrs.size() != 3 && !permuted)) {
     TVM_FFI_THROW(ValueError) << "paddlec_dnnl_batch_matmul: bad arguments";
   }
   const std::string& key = KeyOf('b', attrs, {a, b}, nullptr);
@@ -771,13 +794,15 @@ void BatchMatmul(DLTensor* a, DLTensor* b, ffi::Shape attrs, DLTensor* out) {
     auto fold = [](DLTensor* t) {
       int64_t batch = 1;
       for (int i = 0; i + 2 < t->ndim; ++i) batch *= t->shape[i];
-      return memory::dims{batch, t->shape[t->ndim - 2], t->shape[t->ndim - 1]};
+      return memory::desc({batch, t->shape[t->ndim - 2], t->shape[t->ndim - 1]}, dt::f32,
+                          tag::abc);
     };
-    e->src_md = memory::desc(fold(a), dt::f32, tag::abc);
-    e->weights_md = memory::desc(fold(b), dt::f32, tag::abc);
-    e->dst_md = memory::desc(fold(out), dt::f32, tag::abc);
+    const int64_t* axes = attrs.data() + 3;
+    e->src_md = permuted ? PermutedDesc(a, axes, false) : fold(a);
+    e->weights_md = permuted ? PermutedDesc(b, axes + a->ndim, false) : fold(b);
+    e->dst_md = permuted ? PermutedDesc(out, axes + 2 * a->ndim, true) : fold(out);
     dnnl::post_ops ops;
-    if (attrs.size() == 3) AppendActivation(ops, attrs[0], attrs[1], attrs[2]);
+    AppendActivation(ops, attrs[0], attrs[1], attrs[2]);
     dnnl::primitive_attr attr = UserScratchpad(&ops);
     auto pd = dnnl::matmul::primitive_desc(Engine(), e->src_md, e->weights_md, e->dst_md, attr);
     e->scratchpad_md = pd.scratchpad_desc();
