@@ -10,18 +10,29 @@ import sys
 import numpy as np
 import pytest
 from _helpers import ort_run, save_model
+from onnx import TensorProto, helper, numpy_helper
 
 import paddlec.runtime as rt
-from paddlec.bench.models import make_bert
 from paddlec.compiler import compile_model
 
 
 @pytest.fixture(scope="module")
 def encoder(tmp_path_factory):
-    """A small encoder: its head transposes are TVM kernels with parallel loops."""
+    """Two dense layers with a sigmoid between them: the sigmoid is a TVM kernel with a
+    parallel loop, run between two oneDNN calls."""
     root = tmp_path_factory.mktemp("openmp")
-    path = save_model(root, make_bert(layers=1, hidden=64, heads=4, ffn=128, seq=32))
-    compile_model(path, root / "art", target="llvm")
+    rng = np.random.default_rng(0)
+    weights = [numpy_helper.from_array(rng.standard_normal((64, 64)).astype(np.float32) / 8,
+                                       name) for name in ("w1", "w2")]
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["hidden_states", "w1"], ["h"]),
+         helper.make_node("Sigmoid", ["h"], ["s"]),
+         helper.make_node("MatMul", ["s", "w2"], ["y"])], "g",
+        [helper.make_tensor_value_info("hidden_states", TensorProto.FLOAT, ["N", 256, 64])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["N", 256, 64])], weights)
+    path = save_model(root, helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]))
+    manifest = compile_model(path, root / "art", target="llvm")
+    assert manifest["cpu"]["library_calls"] == {"dense": 2}  # the sigmoid stays in TVM
     return path, root / "art"
 
 
@@ -32,7 +43,7 @@ def test_tvm_kernels_on_openmp_match_onnxruntime(encoder, threads):
     assert model.tvm_kernels_on_openmp
     # 1: model.so has TVM parallel loops, and its launch hook now points at OpenMP
     assert model._library.get_function("paddlec_tvm_kernels_on_openmp", True)() == 1
-    x = np.random.default_rng(0).standard_normal((3, 32, 64)).astype(np.float32)
+    x = np.random.default_rng(0).standard_normal((3, 256, 64)).astype(np.float32)
     ours = next(iter(model.run({"hidden_states": x}).values()))
     ref = next(iter(ort_run(path, {"hidden_states": x}).values()))
     assert float(np.max(np.abs(ours - ref)) / np.max(np.abs(ref))) < 1e-4
@@ -44,7 +55,7 @@ import paddlec.runtime.model as rm
 if sys.argv[2] == "tvm-pool":  # what the runtime did before: TVM's own pool
     rm._use_openmp_for_tvm_kernels = lambda library: False
 model = rm.load(sys.argv[1], num_threads=2)
-x = np.zeros((1, 32, 64), np.float32)
+x = np.zeros((1, 256, 64), np.float32)
 for _ in range(3):
     model.run({"hidden_states": x})
 print(len(os.listdir("/proc/self/task")))
