@@ -381,7 +381,9 @@ class _BlockRewriter:
         its last two axes is x's innermost (oneDNN's matmul reads such a view in place);
         else (var, None)."""
         at = self.index_of.get(var)
-        value = self.bindings[at].value if at is not None else None
+        if at is None or at in self.dropped or at in self.replaced:  # e.g. another call's tail
+            return var, None
+        value = self.bindings[at].value
         if _op_name(value) != "relax.permute_dims" or value.attrs.axes is None:
             return var, None
         axes = [int(axis) for axis in value.attrs.axes]

@@ -205,6 +205,27 @@ def test_permutes_around_a_batched_matmul(tmp_path, lhs_perm, rhs_perm, out_perm
     assert _rel_err(ours, ort_run(path, feed)["y"]) < RTOL
 
 
+def test_a_matmul_reading_another_matmuls_permuted_result(tmp_path):
+    """The first matmul writes its permuted result in place; the second reads that result
+    as it is (the transpose it came from is no longer in the graph)."""
+    g = _G()
+    y1 = g.op("Transpose", g.op("MatMul", "a", "b"), perm=[0, 2, 1, 3])
+    g.op("MatMul", y1, "c")
+    g.nodes[-1].output[0] = "y"
+    shapes = {"a": [2, 3, 5, 4], "b": [2, 3, 4, 5], "c": [2, 5, 5, 6]}
+    model = g.model([helper.make_tensor_value_info(name, TensorProto.FLOAT, shape)
+                     for name, shape in shapes.items()],
+                    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5, 3, 6])])
+    path = save_model(tmp_path, model)
+    manifest = compile_model(path, tmp_path / "art", target="llvm")
+    assert manifest["cpu"]["library_calls"] == {"batch_matmul": 2}
+    rng = np.random.default_rng(0)
+    feed = {name: rng.standard_normal(shape).astype(np.float32)
+            for name, shape in shapes.items()}
+    ours = rt.load(tmp_path / "art").run(feed)["y"]
+    assert _rel_err(ours, ort_run(path, feed)["y"]) < RTOL
+
+
 def test_thread_count_does_not_change_results(conv_artifact):
     path, art, _ = conv_artifact
     x = np.random.default_rng(5).standard_normal((2, 3, 32, 32)).astype(np.float32)
