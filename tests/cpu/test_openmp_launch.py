@@ -75,3 +75,30 @@ def test_no_tvm_thread_pool_is_started(encoder):
         assert proc.returncode == 0, proc.stderr
         counts[mode] = int(proc.stdout.split()[-1])
     assert counts["openmp"] < counts["tvm-pool"], counts
+
+
+def test_clones_in_threads_each_get_an_openmp_team(encoder):
+    """Python threads running clones at once: each calling thread launches its own OpenMP
+    team for the TVM loops; results equal the single-threaded ones."""
+    import threading
+
+    _, artifact = encoder
+    model = rt.load(artifact, num_threads=2)
+    rng = np.random.default_rng(1)
+    inputs = [rng.standard_normal((2, 256, 64)).astype(np.float32) for _ in range(3)]
+    expected = [model.run({"hidden_states": x})["y"] for x in inputs]
+    results: dict[int, list] = {}
+
+    def work(index: int) -> None:
+        clone = model.clone()
+        results[index] = [clone.run({"hidden_states": inputs[index]})["y"] for _ in range(20)]
+
+    threads = [threading.Thread(target=work, args=(index,)) for index in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for index, runs in results.items():
+        for run in runs:
+            np.testing.assert_array_equal(run, expected[index])
+    assert len(results) == 3
