@@ -2,8 +2,9 @@
 
     .venv/bin/python -m paddlec.bench.predictor_overhead ARTIFACT [--batch 1] [--threads 2]
 
-Both paths get the same input: ``Model.run({name: x})`` and the Paddle-style sequence
-``copy_from_cpu(x)``, ``run()``, ``copy_to_cpu()`` on a predictor of the same artifact.
+Both paths get the same inputs (those ``paddlec bench`` uses): ``Model.run(feed)`` and the
+Paddle-style sequence ``copy_from_cpu``, ``run()``, ``copy_to_cpu()`` (first output) on a
+predictor of the same artifact.
 Calls alternate (``stats.interleaved_times``) and the outputs are checked to be equal first.
 Prints both medians, their difference (the predictor's overhead) and the paired ratio with a
 95 % bootstrap interval. Needs a model with one input.
@@ -16,6 +17,7 @@ import warnings
 
 import numpy as np
 
+from .runner import _feeds
 from .stats import interleaved_times, paired_speedup
 
 
@@ -37,20 +39,17 @@ def main(argv: list[str] | None = None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # this script reports numbers, not setup advice
         predictor = create_predictor(config)
-    if len(model.inputs) != 1:
-        raise SystemExit(f"{args.artifact}: {len(model.inputs)} inputs; this script feeds one")
-    spec = model.inputs[0]
-    shape = [args.batch if index == 0 and not isinstance(dim, int) else
-             (dim if isinstance(dim, int) else 1) for index, dim in enumerate(spec.shape)]
-    x = np.random.default_rng(0).standard_normal(shape).astype(spec.dtype)
-    handle = predictor.get_input_handle(spec.name)
-    output = predictor.get_output_handle(model.output_names[0])
+    feed = _feeds(model.inputs, args.batch)  # the inputs `paddlec bench` times
+    handles = [(predictor.get_input_handle(name), array) for name, array in feed.items()]
+    name = model.output_names[0]
+    output = predictor.get_output_handle(name)
 
     def via_model():
-        return model.run({spec.name: x})[model.output_names[0]]
+        return model.run(feed)[name]
 
     def via_predictor():
-        handle.copy_from_cpu(x)
+        for handle, array in handles:
+            handle.copy_from_cpu(array)
         predictor.run()
         return output.copy_to_cpu()
 
