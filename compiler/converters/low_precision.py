@@ -11,8 +11,9 @@ float bit arithmetic in TIR:
 * ``LowPrecisionEncode(x; to, saturate)``: Cast / CastLike into the type. Floats round to
   nearest even; float8 ``saturate=1`` clips ±Inf and out-of-range values to ±max, ``0``
   makes them Inf (E5M2) or NaN (FN / FNUZ variants); FNUZ has no negative zero; FLOAT4E2M1
-  always saturates. INT4 / UINT4 / INT2 / UINT2 take the low bits of the value truncated
-  to int32 (out-of-range and NaN give int32's minimum), as the reference (``ml_dtypes``).
+  always saturates; float64 rounds once (not through float32). INT4 / UINT4 / INT2 /
+  UINT2 keep an integer's low bits and truncate a float toward zero (out of range and NaN:
+  0, as ``ml_dtypes`` ≥ 0.7; the spec leaves it undefined).
 * ``LowPrecisionDecode(x; from, to)``: Cast / CastLike out of the type (exact to float32).
 * ``QuantizeLowPrecision`` / ``DequantizeLowPrecision``: QuantizeLinear / DequantizeLinear
   with such a quantized type (per-tensor, per-axis and blocked scales), as the reference:
@@ -20,8 +21,7 @@ float bit arithmetic in TIR:
   (zero point ignored, it must be 0); FLOAT4E2M1 ``(x / scale + zero_point)`` rounded.
 
 FLOAT8E8M0 (a bare power-of-two exponent) casts with its ``round_mode`` (up / down /
-nearest) as ``onnx.numpy_helper.to_float8e8m0``. Float64 and wide integers round to float32
-before they round to a float8 / float4 type, as the reference (ml_dtypes) and onnxruntime do.
+nearest) as ``onnx.numpy_helper.to_float8e8m0`` (which rounds its input to float32 first).
 Refused: FLOAT6 types, and arithmetic on these types other than these conversions.
 """
 
@@ -110,22 +110,29 @@ def _u(value: int, dtype: str):
     return tirx.const(value, dtype)
 
 
+# IEEE layouts of the source floats: (unsigned bit dtype, mantissa bits, exponent bias)
+_SOURCE_LAYOUTS = {"float32": ("uint32", 23, 127), "float64": ("uint64", 52, 1023)}
+
+
 def _encode_float(value, t: LowPrecisionType, saturate: bool):
-    """float32 scalar → bit pattern (as uint32), rounded to nearest even."""
-    udt = "uint32"
+    """float32 or float64 scalar → bit pattern (in the source's unsigned width), rounded
+    once to nearest even: a float64 does not go through float32 (that would round twice)."""
+    src = _dt(value)
+    udt, src_man, src_bias = _SOURCE_LAYOUTS[src]
+    width = 64 if udt == "uint64" else 32
     bits = tirx.reinterpret(udt, value)
-    sign = bits >> _u(31, udt)
-    absbits = bits & _u(0x7FFFFFFF, udt)
-    absval = tirx.reinterpret("float32", absbits)
-    # normal results: round float32's 23 mantissa bits to ``man`` on the integer pattern
+    sign = bits >> _u(width - 1, udt)
+    absbits = bits & _u((1 << (width - 1)) - 1, udt)
+    absval = tirx.reinterpret(src, absbits)
+    # normal results: round the source's mantissa bits to ``man`` on the integer pattern
     # (a carry moves into the exponent), then re-bias the exponent
-    shift = 23 - t.man
+    shift = src_man - t.man
     rounded = (absbits + _u((1 << (shift - 1)) - 1, udt)
                + ((absbits >> _u(shift, udt)) & _u(1, udt))) >> _u(shift, udt)
-    normal = rounded - _u((127 - t.bias) << t.man, udt)
+    normal = rounded - _u((src_bias - t.bias) << t.man, udt)
     # subnormal results: the count of subnormal steps is the pattern (2^man = min normal)
-    min_normal = tirx.const(2.0 ** (1 - t.bias), "float32")
-    steps = tirx.min(absval, min_normal) * tirx.const(2.0 ** (t.bias - 1 + t.man), "float32")
+    min_normal = tirx.const(2.0 ** (1 - t.bias), src)
+    steps = tirx.min(absval, min_normal) * tirx.const(2.0 ** (t.bias - 1 + t.man), src)
     subnormal = tirx.Cast(udt, tirx.nearbyint(steps))
     pattern = tirx.Select(absval < min_normal, subnormal, normal)
     top = 1 << (t.bits - 1)
@@ -137,7 +144,7 @@ def _encode_float(value, t: LowPrecisionType, saturate: bool):
     if t.variant == "fnuz":  # no negative zero; 0x80 is NaN
         sign_bit = tirx.Select(magnitude == _u(0, udt), _u(0, udt), sign_bit)
     result = magnitude | sign_bit
-    is_nan = absbits > _u(0x7F800000, udt)
+    is_nan = absbits > _u(((1 << (width - 1 - src_man)) - 1) << src_man, udt)
     if t.variant == "finite":  # no NaN: ml_dtypes (the reference) gives -0 for +NaN
         nan = (sign ^ _u(1, udt)) << _u(t.bits - 1, udt)
     elif t.variant == "fnuz":
@@ -171,15 +178,20 @@ def _encode_e8m0(value, saturate: bool, round_mode: str):
 
 
 def _encode_int(value, t: LowPrecisionType):
-    """Scalar → low ``bits`` bits of its int32 truncation (floats) or of the integer."""
+    """Scalar → ``bits``-bit pattern. Integers keep their low bits (ONNX: out-of-range
+    fixed point discards the higher bits). Floats truncate toward zero; a value that is then
+    out of range, and NaN, give 0 (the spec leaves it undefined; ml_dtypes ≥ 0.7 does so)."""
+    mask = tirx.const((1 << t.bits) - 1, "int64")
     if _dt(value) in ("float16", "bfloat16"):
         value = tirx.Cast("float32", value)
     if _dt(value).startswith("float"):
-        in_range = tirx.abs(value) < tirx.const(2.0 ** 31, _dt(value))  # NaN: False
-        # out of range / NaN: int32's minimum (x86's cvttss2si, what ml_dtypes gives)
-        value = tirx.Cast("int32", tirx.Select(in_range, value, tirx.const(-2.0 ** 31,
-                                                                            _dt(value))))
-    return tirx.Cast("int64", value) & tirx.const((1 << t.bits) - 1, "int64")
+        low, high = t.range
+        truncated = tirx.trunc(value)
+        in_range = tirx.all(truncated >= tirx.const(low, _dt(value)),
+                            truncated <= tirx.const(high, _dt(value)))  # NaN: False
+        safe = tirx.Select(in_range, truncated, tirx.const(0, _dt(value)))
+        return tirx.Cast("int64", safe) & mask
+    return tirx.Cast("int64", value) & mask
 
 
 def encode_scalar(value, t: LowPrecisionType, saturate: bool = True,
@@ -189,9 +201,9 @@ def encode_scalar(value, t: LowPrecisionType, saturate: bool = True,
     if t.kind == "float":
         if _dt(value) == "bool":
             value = tirx.Cast("int32", value)
-        if _dt(value) != "float32":
-            # exact for f16 / bf16 / small ints; float64 and big ints round to float32
-            # first, as the reference (ml_dtypes) and onnxruntime do
+        if _dt(value) not in _SOURCE_LAYOUTS or t.variant == "e8m0":
+            # exact for f16 / bf16 and for integers up to 2^24; larger integers exceed
+            # every float8 / float4 range but E8M0's, whose rounding float32 keeps
             value = tirx.Cast("float32", value)
         if t.variant == "e8m0":
             return tirx.Cast(STORAGE_DTYPE, _encode_e8m0(value, saturate, round_mode))

@@ -31,6 +31,11 @@ FLOATS = [t for t in TYPES.values() if t.kind == "float" and t.variant != "e8m0"
 E8M0 = TYPES[TensorProto.FLOAT8E8M0]
 INTS = [t for t in TYPES.values() if t.kind != "float"]
 _SATURATING = {"float8_e4m3fn", "float8_e4m3fnuz", "float8_e5m2", "float8_e5m2fnuz"}
+# ml_dtypes 0.7 changed two conversions the ONNX spec leaves open or that older versions got
+# wrong: float64 rounds once (not through float32), and a float out of an int4 / int2 range
+# gives 0. paddlec implements 0.7's rules; with an older reference, those two cases are
+# checked against an exact oracle / the stated rule instead (everything else against it).
+_REFERENCE_IS_CURRENT = tuple(int(p) for p in ml_dtypes.__version__.split(".")[:2]) >= (0, 7)
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +142,41 @@ def test_float16_and_float64_encode_like_the_reference(kernels, t):
     for saturate in (True, False):
         got = kernels(f"encode_{t.name}_float16_{int(saturate)}", every_half, "uint8")
         _same_bits(got, _reference_cast(every_half, t, saturate), t, every_half)
-    # float64 rounds to float32 first, like the reference (ml_dtypes): a tie ± 1e-12 too
+    # float64 rounds once: a tie ± 1e-12 goes to the nearer neighbour, not to the tie's even
+    # neighbour (which rounding through float32 first would give)
     x64 = _float_sweep(t).astype(np.float64)
     grid = np.unique(x64[np.isfinite(x64)])
     x64 = np.concatenate([x64, grid * (1 + 1e-12), grid * (1 - 1e-12)])
     got = kernels(f"encode_{t.name}_float64_1", x64, "uint8")
-    _same_bits(got, _reference_cast(x64, t, True), t, x64)
+    _same_bits(got, _nearest_even_saturated(x64, t), t, x64)
+    if _REFERENCE_IS_CURRENT:
+        _same_bits(got, _reference_cast(x64, t, True), t, x64)
+
+
+def _nearest_even_saturated(x: np.ndarray, t) -> np.ndarray:
+    """Exact round-to-nearest-even of float64 values onto ``t``'s finite values (clipped to
+    ±max, as saturation does), found by comparing with the midpoints between neighbours:
+    both are exact in float64. NaN and ±Inf go through the reference's cast (one rounding
+    cannot differ there). The comparison uses no conversion code of ml_dtypes."""
+    dtype = np.dtype(t.name)
+    patterns = np.arange(1 << (t.bits - 1), dtype=np.uint8)  # the non-negative patterns
+    values = patterns.view(dtype).astype(np.float64)
+    keep = np.isfinite(values)
+    values, patterns = values[keep], patterns[keep]
+    order = np.argsort(values, kind="stable")
+    values, patterns = values[order], patterns[order]
+    magnitude = np.minimum(np.abs(np.nan_to_num(x)), values[-1])
+    upper = np.clip(np.searchsorted(values, magnitude), 1, len(values) - 1)
+    low, high = values[upper - 1], values[upper]
+    middle = (low + high) / 2
+    even_is_high = (patterns[upper] & 1) == 0
+    take_high = (magnitude > middle) | ((magnitude == middle) & even_is_high)
+    result = np.where(take_high, patterns[upper], patterns[upper - 1]).astype(np.uint8)
+    negative = np.signbit(x) & (result != 0 if t.variant == "fnuz" else True)
+    result = result | (negative.astype(np.uint8) << (t.bits - 1))
+    special = ~np.isfinite(x)
+    result[special] = _reference_cast(x[special], t, True).view(np.uint8)
+    return result.view(dtype)
 
 
 @pytest.mark.parametrize("mode", ["up", "down", "nearest"])
@@ -167,10 +201,20 @@ def test_integers_encode_like_the_reference(kernels, t):
     rng = np.random.default_rng(1)
     x = np.concatenate([np.arange(-300, 300) / 4, rng.standard_normal(5000) * 100,
                         [np.nan, np.inf, -np.inf, 3e9, -3e9, 2.0 ** 31 - 128, -0.0]])
+    low, high = t.range
     for src in ("float32", "float64"):
         values = x.astype(src)
         got = kernels(f"encode_{t.name}_{src}_1", values, "uint8")
-        _same_bits(got, values.astype(np.dtype(t.name)), t, values)
+        with np.errstate(invalid="ignore"):
+            in_range = (np.trunc(values) >= low) & (np.trunc(values) <= high)
+        assert in_range.sum() > 100 and (~in_range).sum() > 100
+        # in range the reference of any version truncates toward zero
+        _same_bits(got[in_range], values[in_range].astype(np.dtype(t.name)), t,
+                   values[in_range])
+        # out of range (and NaN): 0, the rule of the current reference
+        if _REFERENCE_IS_CURRENT:
+            _same_bits(got, values.astype(np.dtype(t.name)), t, values)
+        assert not got[~in_range].any(), values[~in_range][got[~in_range] != 0][:6]
     ints = rng.integers(-2 ** 31, 2 ** 31, 5000).astype(np.int32)
     got = kernels(f"encode_{t.name}_int32_1", ints, "uint8")
     _same_bits(got, ints.astype(np.dtype(t.name)), t, ints)
@@ -215,7 +259,13 @@ def test_cast_round_trip_model_matches_reference(tmp_path):
     compiled, got = _compile_run(tmp_path, model, {"x": x})
     want = ReferenceEvaluator(model).run(None, {"x": x})
     for spec, expected in zip(compiled.outputs, want):
-        _assert_bits_equal(got[spec.name], expected)
+        t = next((t for t in INTS if spec.name.startswith(f"{t.name}_")), None)
+        if t is not None and not _REFERENCE_IS_CURRENT:  # see _REFERENCE_IS_CURRENT
+            with np.errstate(invalid="ignore"):
+                keep = (np.trunc(x) >= t.range[0]) & (np.trunc(x) <= t.range[1])
+            _assert_bits_equal(got[spec.name][keep], expected[keep])
+        else:
+            _assert_bits_equal(got[spec.name], expected)
     assert compiled.outputs[0].dtype == "float8_e4m3fn" and compiled.outputs[0].storage
 
 
