@@ -2,12 +2,30 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup test test-slow example clean bench
+.PHONY: setup lock test test-latest test-slow example clean bench
+
+# the exact versions the tests passed with; `make setup CONSTRAINTS=` installs the newest
+CONSTRAINTS ?= constraints.txt
+PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
 setup:  ## create the virtual environment and install paddlec with its test extras
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q $(PIN) --upgrade pip setuptools wheel
+	$(BIN)/pip install -q $(PIN) --no-build-isolation -e '.[test]'
+
+lock:  ## re-resolve the newest versions pyproject allows into constraints.txt (then: make test)
+	rm -rf .venv-lock
+	$(MAKE) setup VENV=.venv-lock CONSTRAINTS=
+	{ echo "# paddlec: the exact versions the tests passed with (pip constraints)."; \
+	  echo "# Written by 'make lock' with $$(.venv-lock/bin/python -V) on $$(uname -m); used by"; \
+	  echo "# 'make setup' and .ci/run. 'make test-latest' tries newer ones."; \
+	  .venv-lock/bin/pip freeze --all --exclude-editable; } > constraints.txt
+	rm -rf .venv-lock
+
+test-latest:  ## the default test run in a fresh .venv-latest with the newest allowed versions
+	rm -rf .venv-latest
+	$(MAKE) setup VENV=.venv-latest CONSTRAINTS=
+	$(MAKE) test VENV=.venv-latest
 
 test:  ## the default test run (slow suites excluded)
 	$(BIN)/python -m pytest -q -m "not slow" --durations=15 tests
