@@ -14,6 +14,7 @@ __all__ = [
     "CompileError",
     "ArtifactError",
     "InputMismatchError",
+    "ExecutionError",
     "DeviceUnavailableError",
     "PredictorUsageError",
     "TensorRTUnavailableError",
@@ -63,6 +64,13 @@ class InputMismatchError(PaddlecError):
     """Inputs given to a model do not match its declared names, dtypes or shapes."""
 
     exit_code = 2
+
+
+class ExecutionError(PaddlecError):
+    """The compiled model failed while it ran: a kernel raised (an input the manifest's
+    checks cannot see, a function this runtime lacks...). The message names the cause."""
+
+    exit_code = 1
 
 
 class DeviceUnavailableError(PaddlecError):

@@ -74,6 +74,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     from .build import build_library
     from .frontends import load_model
     from .lowering import lower_to_relax
+    from .runtime_functions import check_runtime_functions
     from .target import parse_target
 
     opts = CompileOptions(target=target, **options)
@@ -97,6 +98,10 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     with artifact_writer(output) as staging:
         mark = time.perf_counter()
         build_info = build_library(lowered.mod, resolved, staging / LIBRARY_NAME, opts)
+        regions = build_info.get("tensorrt", {}).get("regions", [])
+        external = check_runtime_functions(
+            staging / LIBRARY_NAME, build_info.get("native_libraries", []), resolved.device,
+            {region["symbol"] for region in regions} | set(build_info.get("runtime_support", ())))
         timings["build"] = time.perf_counter() - mark
         manifest = write_manifest(staging, {
             "paddlec_version": __version__,
@@ -109,6 +114,8 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
                        "sha256": source.sha256},
             "opt_level": opts.opt_level,
             "passes": [stat.to_json(with_time=False) for stat in pass_stats],
+            # resolved by name when the runtime creates the VM (runtime_functions.py)
+            "runtime_functions": external,
             **build_info,
         })
     log.info("compiled %s for %s in %.1fs (%s)", model_path, resolved.given,

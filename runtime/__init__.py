@@ -7,6 +7,7 @@ passes, onnx or click, so a service installs just this and the TVM runtime.
 from ..errors import (
     ArtifactError,
     DeviceUnavailableError,
+    ExecutionError,
     InputMismatchError,
     PaddlecError,
 )
@@ -17,6 +18,7 @@ __all__ = [
     "FORMAT_VERSION",
     "ArtifactError",
     "DeviceUnavailableError",
+    "ExecutionError",
     "InputMismatchError",
     "Manifest",
     "Model",

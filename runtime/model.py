@@ -10,9 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ArtifactError, DeviceUnavailableError, InputMismatchError
+from ..errors import (ArtifactError, DeviceUnavailableError, ExecutionError,
+                      InputMismatchError)
 from ._tvm import tvm_runtime
 from .manifest import Manifest, TensorSpec, read_manifest
+from .native_libraries import load_native_libraries
 
 __all__ = ["Model", "load", "parse_device", "set_num_threads"]
 
@@ -46,41 +48,6 @@ def _load_cuda_runtime(tvm: Any) -> None:
             f"no CUDA device: cannot load TVM's CUDA runtime ({exc}); "
             "is an NVIDIA driver (libcuda.so.1) installed?"
         ) from None
-
-
-def _load_native_libraries(manifest: Manifest) -> None:
-    """``dlopen`` (RTLD_GLOBAL) each external library the artifact lists, e.g. oneDNN's
-    ``libdnnl.so.3`` from the ``onednn-cpu-gomp`` wheel, so that ``model.so``'s dependency
-    on it resolves by soname. Looked up in the named Python package first, then by the
-    system loader's search path."""
-    import importlib.metadata
-
-    # OMP_WAIT_POLICY is left to GNU OpenMP's default (spin briefly, then sleep). Measured
-    # on an idle 2-core machine, 2 threads, batch 1, with TVM's thread binding off (see
-    # paddlec/__init__.py): PASSIVE ResNet-18 14.8 ms / MobileNetV2 8.5 ms, default 13.4 /
-    # 4.4 ms (onnxruntime 13.2 / 3.6). An earlier PASSIVE default was measured on a loaded
-    # machine while TVM also pinned the OpenMP team to one core.
-    for entry in manifest.raw.get("native_libraries", []):
-        soname, package = entry["soname"], entry.get("package")
-        candidates: list[str] = []
-        try:
-            dist = importlib.metadata.distribution(package) if package else None
-        except importlib.metadata.PackageNotFoundError:
-            dist = None
-        if dist is not None:
-            candidates += [str(dist.locate_file(f)) for f in dist.files or [] if f.name == soname]
-        candidates.append(soname)
-        errors = []
-        for candidate in candidates:
-            try:
-                ctypes.CDLL(candidate, mode=ctypes.RTLD_GLOBAL)
-                break
-            except OSError as exc:
-                errors.append(str(exc))
-        else:
-            raise ArtifactError(
-                f"the artifact needs {soname} (pip install {package}): {'; '.join(errors)}"
-            )
 
 
 def set_num_threads(num_threads: int, library: Any = None, tvm_pool: bool = True) -> None:
@@ -130,7 +97,7 @@ class Model:
             what = "no CUDA device" if self.device_kind == "cuda" else f"no {self.device_kind} device"
             raise DeviceUnavailableError(f"{what} {device!r} on this machine")
         library = self.path / self.manifest.library
-        _load_native_libraries(self.manifest)
+        load_native_libraries(self.manifest.raw.get("native_libraries", []))
         try:
             self._library = tvm.runtime.load_module(str(library))
         except Exception as exc:  # the loader raises plain TVM errors
@@ -145,7 +112,7 @@ class Model:
             from .tensorrt import attach_regions
 
             self.region_backend = attach_regions(self, tvm, region_backend)
-        self._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
+        self._vm = _virtual_machine(tvm, self._library, self._device, self.path)
         # a compiler-made copy of main for batch 1 (static shapes): the function and the
         # indices of the inputs whose leading dimension must be 1 to call it
         batch_one = self.manifest.raw.get("batch_one") or {}
@@ -194,7 +161,7 @@ class Model:
         twin = object.__new__(Model)
         twin.__dict__.update(self.__dict__)
         tvm = tvm_runtime()
-        twin._vm = tvm.runtime.vm.VirtualMachine(self._library, self._device)
+        twin._vm = _virtual_machine(tvm, self._library, self._device, self.path)
         twin._bind_functions()
         twin._lock = threading.Lock()
         twin._staging = {}
@@ -263,7 +230,12 @@ class Model:
         if self._main_batch_one is not None and all(
                 shapes[index][0] == 1 for index in self._batch_one_inputs):
             function = self._main_batch_one
-        flat = _flatten(function(*args))
+        try:
+            flat = _flatten(function(*args))
+        except Exception as exc:  # noqa: BLE001 - TVM raises plain errors from kernels
+            lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+            raise ExecutionError(f"{self.path}: the compiled model failed while running: "
+                                 f"{lines[-1] if lines else type(exc).__name__}") from None
         if len(flat) != len(self.outputs):
             raise ArtifactError(
                 f"{self.path}: the library returned {len(flat)} outputs, "
@@ -472,6 +444,17 @@ def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tupl
             )
         else:
             bound.setdefault(want, (got, spec.name))
+
+
+def _virtual_machine(tvm: Any, library: Any, device: Any, path: Path) -> Any:
+    """The Relax VM over a loaded library; it resolves every function the library calls by
+    name, and a missing one (an artifact built for another runtime) is an ArtifactError."""
+    try:
+        return tvm.runtime.vm.VirtualMachine(library, device)
+    except Exception as exc:  # noqa: BLE001 - TVM raises plain errors
+        lines = [line for line in str(exc).strip().splitlines() if line.strip()]
+        raise ArtifactError(f"{path}: cannot start the compiled model: "
+                            f"{lines[-1] if lines else type(exc).__name__}") from None
 
 
 _pool_threads = threading.local()

@@ -6,8 +6,9 @@
 Cases are regenerated from ``onnx.backend.test.case.node`` (the definitions the installed
 ``onnx`` wheel ships) into a cache folder with ``onnx.backend.test.cmd_tools.generate_data``.
 Every case is compiled with ``paddlec.compiler.compile_model`` (import → passes →
-lowering → build for llvm) and run with ``paddlec.runtime.load(...).run(...)`` in a worker
-process with a per-case timeout, then classified:
+lowering → build for llvm) in a worker process with a per-case timeout, and run with
+``paddlec.runtime.load(...).run(...)`` in that worker's runtime-only child (TVM's runtime
+library, no compiler code, as a service runs it), then classified:
 
     pass | import error | build error | runtime error | wrong result | timeout | crash
 
@@ -178,12 +179,13 @@ def _stage_of(exc: BaseException) -> str:
     return "build error" if "build_library" in frames else "import error"
 
 
-def run_case(case_dir: str, bind_constants: bool) -> dict:
-    """Compile and run one case; returns its record (never raises)."""
+def run_case(case_dir: str, bind_constants: bool, runner: "_RuntimeOnly | None" = None
+             ) -> dict:
+    """Compile one case and run it (in ``runner``'s runtime-only process, else here);
+    returns its record (never raises)."""
     import onnx
 
     from paddlec.compiler import compile_model
-    from paddlec.runtime import load
 
     case = Path(case_dir)
     record = {"case": case.name, "op": "", "tensor_only": True, "bound": []}
@@ -209,19 +211,81 @@ def run_case(case_dir: str, bind_constants: bool) -> dict:
                           const_inputs=bound)
         except Exception as exc:  # noqa: BLE001  classify every failure
             return {**record, "status": _stage_of(exc), "detail": _one_line(exc)}
-        try:
-            compiled = load(Path(tmp) / "art")
-            for feeds, expected in zip(feeds_per_set, expected_per_set):
-                feed = {k: v for k, v in feeds.items() if k not in bound}
-                result = compiled.run(feed)
-                got = [result[name] for name in compiled.output_names]
-                for name, want, have in zip(compiled.output_names, expected, got):
-                    why = _compare(want, have)
-                    if why:
-                        return {**record, "status": "wrong result", "detail": f"{name}: {why}"}
-        except Exception as exc:  # noqa: BLE001
-            return {**record, "status": "runtime error", "detail": _one_line(exc)}
+        feeds = [{k: v for k, v in f.items() if k not in bound} for f in feeds_per_set]
+        outcome = (runner or _RuntimeOnly.in_process()).run(str(Path(tmp) / "art"), feeds)
+    if outcome[0] != "ok":
+        return {**record, "status": outcome[0], "detail": outcome[1]}
+    names, results = outcome[1], outcome[2]
+    for result, expected in zip(results, expected_per_set):
+        for name, want, have in zip(names, expected, result):
+            why = _compare(want, have)
+            if why:
+                return {**record, "status": "wrong result", "detail": f"{name}: {why}"}
     return {**record, "status": "pass", "detail": ""}
+
+
+def load_and_run(artifact: str, feeds: list[dict]) -> tuple:
+    """("ok", output names, [outputs per feed]) or ("runtime error", detail)."""
+    from paddlec.runtime import load
+
+    try:
+        compiled = load(artifact)
+        results = []
+        for feed in feeds:
+            result = compiled.run(feed)
+            results.append([result[name] for name in compiled.output_names])
+        return "ok", compiled.output_names, results
+    except Exception as exc:  # noqa: BLE001
+        return "runtime error", _one_line(exc)
+
+
+def _runtime_worker(conn) -> None:
+    """Loads and runs artifacts with TVM's runtime library only, as a service does."""
+    import warnings
+
+    warnings.simplefilter("ignore")
+    os.environ["TVM_USE_RUNTIME_LIB"] = "1"
+    import paddlec.runtime  # noqa: F401
+
+    compiler_side = [m for m in sys.modules if m.split(".")[0] in ("onnx", "onnx_ir")
+                     or m.startswith("paddlec.compiler")]
+    assert not compiler_side, compiler_side
+    while True:
+        try:
+            request = conn.recv()
+        except EOFError:  # the compiling worker is gone
+            return
+        conn.send(load_and_run(*request))
+
+
+class _RuntimeOnly:
+    """A runtime-only child process of a compiling worker (restarted after a crash)."""
+
+    def __init__(self, spawn: bool = True) -> None:
+        self.proc = None
+        if spawn:
+            self._spawn()
+
+    @classmethod
+    def in_process(cls) -> "_RuntimeOnly":
+        return cls(spawn=False)
+
+    def _spawn(self) -> None:
+        ctx = mp.get_context("spawn")
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_runtime_worker, args=(child,), daemon=True)
+        self.proc.start()
+
+    def run(self, artifact: str, feeds: list[dict]) -> tuple:
+        if self.proc is None:
+            return load_and_run(artifact, feeds)
+        try:
+            self.conn.send((artifact, feeds))
+            return self.conn.recv()
+        except (EOFError, OSError):
+            code = self.proc.exitcode if self.proc.join(5) is None else None
+            self._spawn()
+            return "crash", f"runtime-only process died (exit {code})"
 
 
 def _one_line(exc: BaseException) -> str:
@@ -237,11 +301,12 @@ def _worker(conn, bind_constants: bool) -> None:
 
     warnings.simplefilter("ignore")
     os.environ.setdefault("TVM_NUM_THREADS", "1")
+    runner = _RuntimeOnly()
     while True:
         case_dir = conn.recv()
         if case_dir is None:
             return
-        conn.send(run_case(case_dir, bind_constants))
+        conn.send(run_case(case_dir, bind_constants, runner))
 
 
 class _Slot:
@@ -254,7 +319,8 @@ class _Slot:
     def _spawn(self) -> None:
         ctx = mp.get_context("spawn")
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, self.bind_constants), daemon=True)
+        # not a daemon: it starts a runtime-only child of its own
+        self.proc = ctx.Process(target=_worker, args=(child, self.bind_constants))
         self.proc.start()
 
     def submit(self, case: Path) -> None:
@@ -331,6 +397,9 @@ _REASONS = [
     (r"runner: non-tensor",
      "sequence / optional / map values: artifacts exchange tensors only"),
     (r"training-mode dropout", "training-mode Dropout is random by definition"),
+    (r"calls (relax\.run\.\w+) \(([^:)]*)",
+     "refused at compile time: {1} needs {0}, which only TVM's compiler provides (a deployed "
+     "runtime could not load the artifact)"),
     (r"unsupported operators: (\S+)", "no converter in paddlec or TVM 0.27 for {0}"),
     (r"wrong result: .*max abs diff (0\.00[0-9]+)",
      "half-precision rounding: the reference evaluates step by step in fp16/bf16, paddlec's "

@@ -39,6 +39,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     from ..specialize import add_batch_one
     from .fold_bn import fold_batch_norm
     from .fuse_inverted_residual import target_has_avx512
+    from .native import RUNTIME_SUPPORT_FUNCTIONS, runtime_support
     from .offload import offload_to_dnnl
     from .schedule import schedule_cpu_kernels
 
@@ -69,15 +70,17 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
                          SortShapeFuncStores)
     with tvm_target:
         executable = relax.build(mod, target=tvm_target, relax_pipeline=pipeline)
+    support = str(_native(runtime_support))
     if not stats:
-        executable.export_library(str(out_file))
+        executable.export_library(str(out_file), addons=[support])
     else:
-        executable.export_library(str(out_file), addons=[str(kernels.object_file)],
+        executable.export_library(str(out_file), addons=[str(kernels.object_file), support],
                                   options=list(kernels.link_options))
     log.info("cpu fast path: %s", stats or "off")
     return {
         **({"batch_one": batch_one} if batch_one else {}),
         "native_libraries": list(kernels.libraries) if stats else [],
+        "runtime_support": list(RUNTIME_SUPPORT_FUNCTIONS),
         "cpu": {"fast_path": bool(stats), "library_calls": stats,
                 "winograd": bool(stats) and winograd,
                 "fused_blocks": stats.get("inverted_residual", 0),
@@ -101,9 +104,13 @@ def _pipeline(tvm_target, schedule, *finally_passes) -> tvm.transform.Pass:
 def _native_kernels():
     from .native import dnnl_kernels
 
+    return _native(dnnl_kernels)
+
+
+def _native(build):
     try:
-        return dnnl_kernels()
+        return build()
     except CompileError:
         raise
     except Exception as exc:  # noqa: BLE001 - surface any toolchain failure as a compile error
-        raise CompileError(f"building the oneDNN kernels failed: {exc}") from exc
+        raise CompileError(f"building the native code of model.so failed: {exc}") from exc
