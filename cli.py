@@ -121,6 +121,7 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
         _print_passes(opt_level, disabled_passes)
         return
     from .compiler import compile_model
+    from .compiler.const_inputs import load_const_inputs
     from .compiler.frontends import parse_input_shapes
 
     trt_options = {}
@@ -137,26 +138,9 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                              fast_path=fast_path, winograd=winograd,
                              fuse_blocks=fuse_blocks, blocked_layout=blocked_layout,
                              records=str(records) if records else None,
-                             const_inputs=_load_const_inputs(const_inputs), **trt_options)
+                             const_inputs=load_const_inputs(const_inputs), **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])
-
-
-def _load_const_inputs(specs: tuple[str, ...]) -> dict:
-    import numpy as np
-
-    from .errors import ModelLoadError
-
-    values = {}
-    for spec in specs:
-        name, sep, path = spec.partition("=")
-        if not sep or not name or not path:
-            raise ModelLoadError(f"--const-input {spec!r}: expected NAME=FILE.npy")
-        try:
-            values[name] = np.load(path, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise ModelLoadError(f"--const-input {name}: cannot read {path}: {exc}") from None
-    return values
 
 
 @cli.command("optimize")
@@ -253,6 +237,7 @@ def run_command(artifact: Path, inputs: tuple[str, ...], random_inputs: bool, de
 
     from . import runtime
     from .errors import InputMismatchError
+    from .numpy_files import load_npy
 
     model = runtime.load(artifact, device=device, region_backend=region_backend)
     feed = _random_feed(model) if random_inputs else {}
@@ -260,10 +245,7 @@ def run_command(artifact: Path, inputs: tuple[str, ...], random_inputs: bool, de
         name, sep, file = item.partition("=")
         if not sep:
             raise InputMismatchError(f"--input {item!r}: expected NAME=FILE.npy")
-        try:
-            feed[name] = np.load(file, allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise InputMismatchError(f"--input {name}: cannot read {file}: {exc}") from None
+        feed[name] = load_npy(file, InputMismatchError, f"--input {name}")
     results = model.run(feed)
     if output_dir is not None:
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -295,6 +277,7 @@ def _random_feed(model) -> dict:
 def inspect_command(path: Path, as_json: bool, model_file: str | None,
                     params_file: str | None) -> None:
     """Describe a model (format, inputs, outputs, op histogram) or an artifact (manifest)."""
+    from .errors import ArtifactError
     from .runtime.manifest import MANIFEST_NAME, read_manifest
 
     if path.is_dir() and (path / MANIFEST_NAME).is_file():
@@ -302,20 +285,12 @@ def inspect_command(path: Path, as_json: bool, model_file: str | None,
         if as_json:
             click.echo(json.dumps(manifest, indent=2, sort_keys=True))
             return
-        click.echo(f"artifact {path} (format {manifest['format_version']}, "
-                   f"paddlec {manifest['paddlec_version']}, TVM {manifest['tvm_version']})")
-        click.echo(f"target: {manifest['target']['given']} -> {json.dumps(manifest['target']['resolved'])}")
-        source = manifest["source"]
-        click.echo(f"source: {source['file']} ({source['format']}, sha256 {source['sha256'][:16]}...)")
-        _print_specs(manifest["inputs"], manifest["outputs"])
-        if manifest.get("cuda"):
-            _print_cuda(path, manifest)
-        if manifest.get("tensorrt"):
-            _print_tensorrt(manifest["tensorrt"])
-        if manifest.get("passes"):
-            _print_pass_stats(manifest.get("opt_level"), manifest["passes"])
-        if manifest.get("cpu"):
-            _print_cpu(manifest["cpu"])
+        try:
+            _print_artifact(path, manifest)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            # read_manifest checked what the runtime uses; the rest is only printed here
+            raise ArtifactError(f"{path}: malformed manifest section ({type(exc).__name__}: "
+                                f"{exc})") from exc
         return
     from .compiler.inspect import describe_model
 
@@ -330,6 +305,24 @@ def inspect_command(path: Path, as_json: bool, model_file: str | None,
     click.echo(f"operators ({info['node_count']} nodes):")
     for op, count in info["ops"].items():
         click.echo(f"  {op:30s} {count}")
+
+
+def _print_artifact(path: Path, manifest: dict) -> None:
+    """The human-readable summary of an artifact's manifest."""
+    click.echo(f"artifact {path} (format {manifest['format_version']}, "
+               f"paddlec {manifest['paddlec_version']}, TVM {manifest['tvm_version']})")
+    click.echo(f"target: {manifest['target']['given']} -> {json.dumps(manifest['target']['resolved'])}")
+    source = manifest["source"]
+    click.echo(f"source: {source['file']} ({source['format']}, sha256 {source['sha256'][:16]}...)")
+    _print_specs(manifest["inputs"], manifest["outputs"])
+    if manifest.get("cuda"):
+        _print_cuda(path, manifest)
+    if manifest.get("tensorrt"):
+        _print_tensorrt(manifest["tensorrt"])
+    if manifest.get("passes"):
+        _print_pass_stats(manifest.get("opt_level"), manifest["passes"])
+    if manifest.get("cpu"):
+        _print_cpu(manifest["cpu"])
 
 
 def _print_cuda(path: Path, manifest: dict) -> None:

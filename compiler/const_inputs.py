@@ -9,14 +9,15 @@ artifact's signature and a different value needs a new compile.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 import onnx_ir as ir
 
 from ..errors import ModelLoadError
+from ..numpy_files import load_npy
 
-__all__ = ["bind_constant_inputs"]
+__all__ = ["bind_constant_inputs", "load_const_inputs"]
 
 
 def bind_constant_inputs(model: ir.Model, values: Mapping[str, np.ndarray]) -> list[str]:
@@ -53,3 +54,15 @@ def bind_constant_inputs(model: ir.Model, values: Mapping[str, np.ndarray]) -> l
         model.graph.register_initializer(value)
         bound.append(value.name)
     return bound
+
+
+def load_const_inputs(specs: Iterable[str]) -> dict[str, np.ndarray]:
+    """``NAME=FILE.npy`` strings (``paddlec compile --const-input``) → name → array; an
+    unreadable or malformed file is the user's error (``ModelLoadError``)."""
+    values = {}
+    for spec in specs:
+        name, sep, path = spec.partition("=")
+        if not sep or not name or not path:
+            raise ModelLoadError(f"--const-input {spec!r}: expected NAME=FILE.npy")
+        values[name] = load_npy(path, ModelLoadError, f"--const-input {name}")
+    return values

@@ -14,7 +14,10 @@ __all__ = ["describe_model"]
 
 def _spec(value: ir.Value) -> dict:
     shape = [] if value.shape is None else [d if isinstance(d, int) else str(d) for d in value.shape]
-    dtype = value.dtype.numpy().name if value.dtype is not None else "unknown"
+    try:
+        dtype = value.dtype.numpy().name if value.dtype is not None else "unknown"
+    except TypeError:  # a type numpy has no dtype for (UNDEFINED, STRING...)
+        dtype = value.dtype.name.lower()
     return {"name": value.name, "dtype": dtype, "shape": shape}
 
 

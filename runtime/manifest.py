@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from ..errors import ArtifactError
 
 __all__ = [
@@ -23,6 +25,7 @@ __all__ = [
     "Manifest",
     "sha256_file",
     "read_manifest",
+    "manifest_problem",
 ]
 
 FORMAT_VERSION = 1
@@ -112,16 +115,90 @@ def read_manifest(folder: str | Path, verify_files: bool = True) -> Manifest:
             f"{path}: artifact format version {version!r}, this runtime reads {FORMAT_VERSION}; "
             "recompile the model with a matching paddlec"
         )
-    try:
-        inputs = tuple(TensorSpec.from_json(item) for item in raw["inputs"])
-        outputs = tuple(TensorSpec.from_json(item) for item in raw["outputs"])
-        files = raw["files"]
-        raw["library"], raw["target"]
-    except (KeyError, TypeError) as exc:
-        raise ArtifactError(f"{path}: malformed manifest (missing {exc})") from None
+    problem = manifest_problem(raw)
+    if problem:
+        raise ArtifactError(f"{path}: malformed manifest: {problem}")
+    inputs = tuple(TensorSpec.from_json(item) for item in raw["inputs"])
+    outputs = tuple(TensorSpec.from_json(item) for item in raw["outputs"])
     if verify_files:
-        _verify_files(folder, files)
+        _verify_files(folder, raw["files"])
     return Manifest(raw=raw, inputs=inputs, outputs=outputs)
+
+
+def _is_name(value: Any) -> bool:
+    return isinstance(value, str) and bool(value) and "\0" not in value
+
+
+def _is_relative_file(name: Any) -> bool:
+    """A file name inside the artifact folder: relative, no ``..``, no NUL."""
+    if not _is_name(name) or name.startswith("/"):
+        return False
+    return ".." not in Path(name).parts
+
+
+def _spec_problem(item: Any, where: str) -> str | None:
+    if not isinstance(item, dict) or not _is_name(item.get("name")):
+        return f"{where}: not a tensor description with a name"
+    shape, dtype, storage = item.get("shape"), item.get("dtype"), item.get("storage")
+    if not isinstance(shape, list) or not all(
+            (type(d) is int and d >= 0) or _is_name(d) for d in shape):
+        return f"{where} {item['name']!r}: shape must list sizes >= 0 or dimension names"
+    if not _is_name(dtype) or (storage is not None and storage != "uint8"):
+        return f"{where} {item['name']!r}: bad dtype / storage"
+    if storage is None and dtype != "bfloat16":  # bfloat16: numpy knows it via ml_dtypes
+        try:
+            np.dtype(dtype)
+        except TypeError:
+            return f"{where} {item['name']!r}: unknown dtype {dtype!r}"
+    return None
+
+
+def manifest_problem(raw: Any) -> str | None:
+    """What makes ``raw`` (a parsed manifest.json) unusable, or None: every field the
+    runtime reads is checked for its type before anything is loaded."""
+    required = ("inputs", "outputs", "files", "library", "target")
+    missing = [key for key in required if key not in raw]
+    if missing:
+        return f"missing {', '.join(missing)}"
+    files = raw["files"]
+    if not isinstance(files, dict) or not all(
+            _is_relative_file(name) and isinstance(digest, str) and len(digest) == 64
+            for name, digest in files.items()):
+        return "files must map relative file names to sha256 digests"
+    if not _is_relative_file(raw["library"]) or raw["library"] not in files:
+        return "library must be one of the listed (checksummed) files"
+    target = raw["target"]
+    if not isinstance(target, dict) or target.get("device", "cpu") not in ("cpu", "cuda"):
+        return "target must be an object whose device is 'cpu' or 'cuda'"
+    for key in ("inputs", "outputs"):
+        if not isinstance(raw[key], list):
+            return f"{key} must be a list"
+        for index, item in enumerate(raw[key]):
+            problem = _spec_problem(item, f"{key}[{index}]")
+            if problem:
+                return problem
+        names = [item["name"] for item in raw[key]]
+        if len(set(names)) != len(names):
+            return f"{key}: names must be unique"
+    libraries = raw.get("native_libraries", [])
+    if not isinstance(libraries, list) or not all(
+            isinstance(e, dict) and _is_name(e.get("soname")) and "/" not in e["soname"]
+            and (e.get("package") is None or _is_name(e.get("package"))) for e in libraries):
+        return "native_libraries must list {soname, package} with bare library names"
+    batch_one = raw.get("batch_one")
+    if batch_one is not None and not (
+            isinstance(batch_one, dict) and _is_name(batch_one.get("function"))
+            and isinstance(batch_one.get("inputs", []), list)
+            and all(type(i) is int and 0 <= i < len(raw["inputs"])
+                    for i in batch_one.get("inputs", []))):
+        return "batch_one must name a function and input positions"
+    for key in ("tensorrt", "cuda", "cpu", "source"):
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            return f"{key} must be an object"
+    for key in ("passes", "runtime_functions"):
+        if raw.get(key) is not None and not isinstance(raw[key], list):
+            return f"{key} must be a list"
+    return None
 
 
 def _verify_files(folder: Path, files: dict[str, str]) -> None:

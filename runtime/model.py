@@ -129,9 +129,13 @@ class Model:
         self._staging: dict[int, tuple[Any, ...]] = {}
 
     def _bind_functions(self) -> None:
-        self._main = self._vm["main"]
-        self._main_batch_one = (self._vm[self._batch_one_function]
-                                if self._batch_one_function else None)
+        try:
+            self._main = self._vm["main"]
+            self._main_batch_one = (self._vm[self._batch_one_function]
+                                    if self._batch_one_function else None)
+        except Exception as exc:  # noqa: BLE001 - TVM raises AttributeError or its own errors
+            raise ArtifactError(f"{self.path}: the compiled library lacks a function the "
+                                f"manifest names ({str(exc)[:200]})") from None
 
     def set_num_threads(self, num_threads: int) -> None:
         """Threads for the oneDNN kernels and, in fast-path libraries, TVM's parallel loops

@@ -13,6 +13,7 @@ import onnx
 import onnx_ir as ir
 from google.protobuf.message import DecodeError
 from onnx_ir.passes.common import RemoveInitializersFromInputsPass
+from onnx_ir.serde import SerdeError
 
 from ...errors import ModelLoadError
 
@@ -49,13 +50,22 @@ def load_onnx(path: Path) -> ir.Model:
         )
     try:
         onnx.load_external_data_for_model(proto, str(path.parent))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"{path}: cannot read external data: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - onnx's reader fails in many ways on bad locations
+        raise ModelLoadError(f"{path}: cannot read external data: {type(exc).__name__}: "
+                             f"{exc}") from None
     try:
         onnx.checker.check_model(proto)
+    except UnicodeDecodeError as exc:  # a string field that is not UTF-8
+        raise ModelLoadError(f"{path}: invalid ONNX model: a string is not UTF-8 ({exc})"
+                             ) from None
     except onnx.checker.ValidationError as exc:
         first_line = str(exc).strip().splitlines()[0]
         raise ModelLoadError(f"{path}: invalid ONNX model: {first_line}") from None
-    model = ir.from_proto(proto)
+    try:
+        model = ir.from_proto(proto)
+    except SerdeError as exc:  # valid to the checker, not to the IR (e.g. an unknown dtype)
+        cause = exc.__cause__ or exc
+        raise ModelLoadError(f"{path}: invalid ONNX model: {type(cause).__name__}: "
+                             f"{cause}") from exc
     RemoveInitializersFromInputsPass()(model)
     return model

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputMismatchError
+from ...numpy_files import load_npy, load_npz
 
 __all__ = ["load_calibration_data"]
 
@@ -20,9 +21,8 @@ def _one(path: Path, names: list[str]) -> dict[str, np.ndarray]:
     if path.suffix == ".npy":
         if len(names) != 1:
             raise InputMismatchError(f"{path}: a .npy sample fits a one-input model only")
-        return {names[0]: np.load(path, allow_pickle=False)}
-    with np.load(path, allow_pickle=False) as data:
-        sample = {name: data[name] for name in data.files}
+        return {names[0]: load_npy(path, InputMismatchError, "--calib-data")}
+    sample = load_npz(path, InputMismatchError, "--calib-data")
     missing = [name for name in names if name not in sample]
     if missing:
         raise InputMismatchError(f"{path}: calibration sample lacks input(s) {missing}")

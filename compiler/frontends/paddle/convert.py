@@ -126,7 +126,13 @@ def convert_program(program: PaddleProgram, weights: dict[str, np.ndarray]) -> i
     for op in program.ops:
         mapper = lookup(program.format, op.type)
         view = OpView(cx, op, program.format, mapper)
-        results = mapper.fn(cx, view)
+        try:
+            results = mapper.fn(cx, view)
+        except (AttributeError, TypeError, KeyError, IndexError, ValueError,
+                ArithmeticError) as exc:  # attributes / operands as the file has them
+            raise ModelLoadError(f"{program.source}: {op.describe()}: malformed "
+                                 f"attributes or operands: {type(exc).__name__}: {exc}"
+                                 ) from exc
         for position, (slot, result) in enumerate(zip(mapper.outs, results)):
             key = str(position) if program.format == "paddle-pir" else slot.rstrip("*")
             names = op.outputs.get(key, [])

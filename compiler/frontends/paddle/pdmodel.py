@@ -51,6 +51,15 @@ def read_pdmodel(path: Path) -> PaddleProgram:
         program = decode(data, PROGRAM_DESC)
     except WireError as exc:
         raise ModelLoadError(f"{path}: not a Paddle ProgramDesc protobuf: {exc}") from None
+    try:
+        return _read_program(path, program)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError, ArithmeticError) as exc:
+        # valid protobuf whose content is not a program's (a feed op without "Out"...)
+        raise ModelLoadError(f"{path}: malformed Paddle ProgramDesc: {type(exc).__name__}: "
+                             f"{exc}") from exc
+
+
+def _read_program(path: Path, program: dict) -> PaddleProgram:
     blocks = program.get("blocks", [])
     if not blocks or not blocks[0].get("ops"):
         raise ModelLoadError(f"{path}: not a Paddle ProgramDesc (no block with ops); "

@@ -68,7 +68,8 @@ def _load_json(path: Path) -> dict:
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = f" (byte offset {exc.pos})" if isinstance(exc, json.JSONDecodeError) else ""
         raise ModelLoadError(f"{path}: not valid JSON{where}: {exc}") from None
-    magic = document.get("base_code", {}).get("magic") if isinstance(document, dict) else None
+    base = document.get("base_code") if isinstance(document, dict) else None
+    magic = base.get("magic") if isinstance(base, dict) else None
     if magic != "pir":
         raise ModelLoadError(f"{path}: JSON but not a Paddle PIR program (no "
                              '"base_code": {"magic": "pir"}); is it the right file?')
@@ -79,8 +80,18 @@ def _load_json(path: Path) -> dict:
 
 
 def read_pir(path: Path) -> PaddleProgram:
-    """Parse a PIR JSON program into a :class:`PaddleProgram`."""
+    """Parse a PIR JSON program into a :class:`PaddleProgram`; a document whose structure is
+    not a PIR program's (a list where an op should be, a string for a value id...) is the
+    file's fault, so it is a :class:`ModelLoadError` naming what broke."""
     block = _load_json(path)
+    try:
+        return _read_block(path, block)
+    except (AttributeError, TypeError, KeyError, IndexError, ValueError, ArithmeticError) as exc:
+        raise ModelLoadError(f"{path}: malformed PIR program: {type(exc).__name__}: "
+                             f"{exc}") from exc
+
+
+def _read_block(path: Path, block: dict) -> PaddleProgram:
     raw_ops = block.get("ops")
     if not isinstance(raw_ops, list) or not raw_ops:
         raise ModelLoadError(f"{path}: PIR program has no ops")
