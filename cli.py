@@ -107,6 +107,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--blocked-layout/--no-blocked-layout", default=True, show_default=True,
               help="CPU fast path: keep convolution chains whose channel counts are multiples "
                    "of 16 in oneDNN's blocked nChw16c layout instead of NHWC.")
+@click.option("--sign", "sign_key", type=click.Path(path_type=Path), default=None,
+              metavar="KEY", help="Sign the artifact with this ed25519 private key (PEM; "
+              "see `paddlec keygen`): loaders given trusted keys accept only signed ones.")
 def compile_command(model: Path, target: str, host: str | None, output: Path,
                     input_shapes: tuple[str, ...], opt_level: int, const_inputs: tuple[str, ...],
                     disabled_passes: tuple[str, ...], print_passes: bool, trt_precision: str,
@@ -115,7 +118,7 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                     verify_passes: bool, model_file: str | None,
                     params_file: str | None,
                     records: Path | None, fast_path: bool, winograd: bool,
-                    fuse_blocks: bool, blocked_layout: bool) -> None:
+                    fuse_blocks: bool, blocked_layout: bool, sign_key: Path | None) -> None:
     """Compile MODEL (an .onnx file, a Paddle model folder or file) into an artifact folder."""
     if print_passes:
         _print_passes(opt_level, disabled_passes)
@@ -138,7 +141,8 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
                              fast_path=fast_path, winograd=winograd,
                              fuse_blocks=fuse_blocks, blocked_layout=blocked_layout,
                              records=str(records) if records else None,
-                             const_inputs=load_const_inputs(const_inputs), **trt_options)
+                             const_inputs=load_const_inputs(const_inputs),
+                             sign=str(sign_key) if sign_key else None, **trt_options)
     click.echo(f"wrote {output} ({manifest['target']['given']})")
     _print_specs(manifest["inputs"], manifest["outputs"])
 
@@ -230,8 +234,12 @@ def _print_specs(inputs: list[dict], outputs: list[dict]) -> None:
 @click.option("--region-backend", type=click.Choice(["tensorrt", "tvm", "onnxruntime"]),
               default=None, help="TensorRT regions: engine, TVM fallback, or onnxruntime "
               "(stand-in). Default: TensorRT if installed, else the fallback.")
+@click.option("--trusted-key", "trusted_keys", multiple=True, type=click.Path(path_type=Path),
+              metavar="KEY.pub", help="Accept the artifact only if signed by this ed25519 "
+              "public key (repeat for several).")
 def run_command(artifact: Path, inputs: tuple[str, ...], random_inputs: bool, device: str,
-                output_dir: Path | None, region_backend: str | None) -> None:
+                output_dir: Path | None, region_backend: str | None,
+                trusted_keys: tuple[Path, ...]) -> None:
     """Run a compiled ARTIFACT on .npy inputs and summarize (or save) the outputs."""
     import numpy as np
 
@@ -239,7 +247,10 @@ def run_command(artifact: Path, inputs: tuple[str, ...], random_inputs: bool, de
     from .errors import InputMismatchError
     from .numpy_files import load_npy
 
-    model = runtime.load(artifact, device=device, region_backend=region_backend)
+    model = runtime.load(artifact, device=device, region_backend=region_backend,
+                         trusted_keys=list(trusted_keys) or None)
+    if model.manifest.signer:
+        click.echo(f"signature: verified, key {model.manifest.signer}")
     feed = _random_feed(model) if random_inputs else {}
     for item in inputs:
         name, sep, file = item.partition("=")
@@ -309,12 +320,16 @@ def inspect_command(path: Path, as_json: bool, model_file: str | None,
 
 def _print_artifact(path: Path, manifest: dict) -> None:
     """The human-readable summary of an artifact's manifest."""
+    from .runtime.signing import SIGNATURE_NAME
+
     click.echo(f"artifact {path} (format {manifest['format_version']}, "
                f"paddlec {manifest['paddlec_version']}, TVM {manifest['tvm_version']})")
     click.echo(f"target: {manifest['target']['given']} -> {json.dumps(manifest['target']['resolved'])}")
     source = manifest["source"]
     click.echo(f"source: {source['file']} ({source['format']}, sha256 {source['sha256'][:16]}...)")
     _print_specs(manifest["inputs"], manifest["outputs"])
+    if (path / SIGNATURE_NAME).is_file():
+        click.echo(f"signed: {SIGNATURE_NAME} (check it: paddlec run --trusted-key KEY.pub)")
     if manifest.get("cuda"):
         _print_cuda(path, manifest)
     if manifest.get("tensorrt"):
@@ -366,6 +381,29 @@ def _print_tensorrt(section: dict) -> None:
     outside = section.get("outside_ops") or {}
     click.echo("  outside (TVM): " + (", ".join(f"{k.removeprefix('relax.')} {v}"
                                                 for k, v in outside.items()) or "nothing"))
+
+
+@cli.command("keygen")
+@click.argument("key", type=click.Path(path_type=Path))
+def keygen_command(key: Path) -> None:
+    """Write a new ed25519 signing key to KEY (mode 0600) and its public key to KEY.pub."""
+    from .compiler.signing import generate_key
+
+    private, public, name = generate_key(key)
+    click.echo(f"wrote {private} (private: keep it secret) and {public} (key {name})")
+
+
+@cli.command("sign")
+@click.argument("artifact", type=click.Path(path_type=Path))
+@click.option("--key", required=True, type=click.Path(path_type=Path),
+              help="ed25519 private key (PEM), e.g. from `paddlec keygen`.")
+def sign_command(artifact: Path, key: Path) -> None:
+    """Sign an existing ARTIFACT (writes manifest.sig; checksums are verified first)."""
+    from .compiler.signing import sign_artifact
+    from .runtime.manifest import read_manifest
+
+    read_manifest(artifact)  # only an intact artifact gets a signature
+    click.echo(f"signed {artifact} with key {sign_artifact(artifact, key)}")
 
 
 @cli.command("save")

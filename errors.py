@@ -13,6 +13,7 @@ __all__ = [
     "TargetError",
     "CompileError",
     "ArtifactError",
+    "SignatureError",
     "InputMismatchError",
     "ExecutionError",
     "DeviceUnavailableError",
@@ -56,6 +57,13 @@ class CompileError(PaddlecError):
 
 class ArtifactError(PaddlecError):
     """An artifact folder is missing, incomplete, of another format version or tampered with."""
+
+    exit_code = 2
+
+
+class SignatureError(ArtifactError):
+    """Trusted keys were given and the artifact is unsigned, signed by another key, or its
+    manifest changed after it was signed; or a signing key cannot be read."""
 
     exit_code = 2
 

@@ -52,6 +52,7 @@ class CompileOptions:
     build_engines: bool = False  # on a GPU host with TensorRT: prebuild engines/
     trt_workspace_mb: int = 1024
     verify_passes: bool = False  # rerun the model after every pass (passes/verify.py)
+    sign: str | None = None  # ed25519 private key (PEM): write manifest.sig (signing.py)
 
 
 def compile_model(model_path: str | Path, output: str | Path, target: str = "llvm",
@@ -79,6 +80,10 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
 
     opts = CompileOptions(target=target, **options)
     resolved = parse_target(opts.target, opts.host)
+    if opts.sign:  # a key that cannot sign fails before the build, not after
+        from .signing import load_private_key
+
+        load_private_key(opts.sign)
     timings: dict[str, float] = {}
     start = time.perf_counter()
     source = load_model(model_path, opts.input_shapes, model_file=opts.model_file,
@@ -118,6 +123,10 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
             "runtime_functions": external,
             **build_info,
         })
+        if opts.sign:  # inside the staging folder: a signed artifact appears whole or not
+            from .signing import sign_artifact
+
+            sign_artifact(staging, opts.sign)
     log.info("compiled %s for %s in %.1fs (%s)", model_path, resolved.given,
              time.perf_counter() - start, ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()))
     if not (Path(output) / MANIFEST_NAME).is_file():

@@ -96,6 +96,7 @@ class Config:
         self._specify_input_names = False
         self._cache_dir: Path | None = None
         self._glog_info = True
+        self._trusted_keys: list | None = None
         if model is not None:
             self.set_model(model, params)
 
@@ -281,6 +282,14 @@ class Config:
     # -- process -------------------------------------------------------------------------
     def set_optim_cache_dir(self, path: str | os.PathLike) -> None:
         self._cache_dir = Path(path)
+
+    def set_trusted_keys(self, keys: list) -> None:
+        """Accept only artifacts signed by one of these ed25519 public keys (PEM text or
+        paths); paddlec's addition, Paddle Inference has no signed models."""
+        self._trusted_keys = list(keys)
+
+    def trusted_keys(self) -> list | None:
+        return self._trusted_keys
 
     def disable_glog_info(self) -> None:
         self._glog_info = False

@@ -148,6 +148,7 @@ def create_predictor(
         device=config.device(),
         num_threads=config.num_threads(),
         region_backend="tensorrt" if config.tensorrt_engine_enabled() else None,
+        trusted_keys=config.trusted_keys(),
     )
     if config.tensorrt_engine_enabled() and model_obj.region_backend == "none":
         warnings.warn(

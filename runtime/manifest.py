@@ -12,11 +12,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
 
 from ..errors import ArtifactError
+from .signing import verify_manifest_signature
 
 __all__ = [
     "FORMAT_VERSION",
@@ -70,6 +72,7 @@ class Manifest:
     raw: dict[str, Any]
     inputs: tuple[TensorSpec, ...]
     outputs: tuple[TensorSpec, ...]
+    signer: str | None = None  # fingerprint of the trusted key that signed it, if checked
 
     @property
     def target(self) -> dict[str, Any]:
@@ -93,11 +96,13 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_manifest(folder: str | Path, verify_files: bool = True) -> Manifest:
+def read_manifest(folder: str | Path, verify_files: bool = True,
+                  trusted_keys: Iterable[Any] | None = None) -> Manifest:
     """Read and validate the manifest of an artifact folder.
 
-    With ``verify_files`` every listed file must exist with the recorded sha256; this runs
-    before any native code is loaded.
+    With ``trusted_keys`` (ed25519 public keys, see ``runtime/signing.py``) the manifest must
+    carry a valid signature by one of them. With ``verify_files`` every listed file must exist
+    with the recorded sha256. Both run before any native code is loaded.
     """
     folder = Path(folder)
     path = folder / MANIFEST_NAME
@@ -106,8 +111,15 @@ def read_manifest(folder: str | Path, verify_files: bool = True) -> Manifest:
     if not path.is_file():
         raise ArtifactError(f"{folder}: not an artifact folder ({MANIFEST_NAME} is missing)")
     try:
-        raw = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArtifactError(f"{path}: unreadable manifest: {exc}") from None
+    signer = None
+    if trusted_keys is not None:  # on the very bytes parsed below
+        signer = verify_manifest_signature(folder, data, trusted_keys)
+    try:
+        raw = json.loads(data)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ArtifactError(f"{path}: unreadable manifest: {exc}") from None
     version = raw.get("format_version") if isinstance(raw, dict) else None
     if version != FORMAT_VERSION:
@@ -122,7 +134,7 @@ def read_manifest(folder: str | Path, verify_files: bool = True) -> Manifest:
     outputs = tuple(TensorSpec.from_json(item) for item in raw["outputs"])
     if verify_files:
         _verify_files(folder, raw["files"])
-    return Manifest(raw=raw, inputs=inputs, outputs=outputs)
+    return Manifest(raw=raw, inputs=inputs, outputs=outputs, signer=signer)
 
 
 def _is_name(value: Any) -> bool:

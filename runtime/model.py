@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +74,13 @@ class Model:
     """
 
     def __init__(self, path: str | Path, device: str = "cpu",
-                 num_threads: int | None = None, region_backend: str | None = None) -> None:
+                 num_threads: int | None = None, region_backend: str | None = None,
+                 trusted_keys: Iterable[Any] | None = None) -> None:
         self.path = Path(path)
         if num_threads is not None and num_threads < 1:
             raise ValueError(f"num_threads must be >= 1 or None, got {num_threads}")
         self.num_threads = num_threads
-        self.manifest: Manifest = read_manifest(self.path)
+        self.manifest: Manifest = read_manifest(self.path, trusted_keys=trusted_keys)
         self.device_kind, self.device_index = parse_device(device)
         if self.device_kind != self.manifest.device_kind:
             hint = (" (no CUDA device is needed to compile, but one is needed to run it: load "
@@ -496,11 +497,17 @@ def _flatten(result: Any) -> list[Any]:
 
 
 def load(path: str | Path, device: str = "cpu", num_threads: int | None = None,
-         region_backend: str | None = None) -> Model:
+         region_backend: str | None = None,
+         trusted_keys: Iterable[Any] | None = None) -> Model:
     """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
+
+    ``trusted_keys``: ed25519 public keys (PEM text/bytes, paths to PEM files); when given,
+    the artifact must be signed by one of them (``paddlec compile --sign``), else
+    ``SignatureError`` is raised before anything is loaded.
 
     ``num_threads`` sizes the TVM thread pool of each thread that runs the model (None: TVM's
     default, ``TVM_NUM_THREADS`` or the physical cores). ``region_backend`` (artifacts with
     TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the ``--trt-fallback`` code),
     ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
-    return Model(path, device=device, num_threads=num_threads, region_backend=region_backend)
+    return Model(path, device=device, num_threads=num_threads, region_backend=region_backend,
+                 trusted_keys=trusted_keys)
