@@ -32,6 +32,7 @@ from pathlib import Path
 
 from .. import __version__, errors
 from ..errors import ArtifactError, CompileError
+from ..staging import remove_dead_staging
 from .config import MANIFEST_NAME, CompilePlan
 
 __all__ = ["CacheEntry", "default_cache_dir", "cache_key", "model_files", "ensure_compiled"]
@@ -223,11 +224,21 @@ def ensure_compiled(
 
 def _remove_leftovers(cache: Path, key: str) -> None:
     """Staging folders of a compile that was killed, and a folder without a manifest; only
-    called under the key's lock, so nobody else is writing them."""
-    for stale in cache.glob(f".{key}.*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    if (cache / key).exists():
+    called under the key's lock (a compile worker orphaned by a killed caller dies with it,
+    and a live writer's staging folder is left alone)."""
+    remove_dead_staging(cache / key)
+    if (cache / key).exists() and not _is_complete(cache / key):
         shutil.rmtree(cache / key, ignore_errors=True)
+
+
+def _die_with_parent() -> None:
+    """In the compile worker (before exec): SIGKILL it when the process that asked for the
+    compile dies, so a killed caller leaves no compile running behind the key's lock."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None).prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
 
 
 def worker_command(request: dict) -> list[str]:
@@ -248,7 +259,8 @@ def _compile_in_child(model: Path, output: Path, plan: CompilePlan) -> None:
     timeout = float(os.environ.get("PADDLEC_COMPILE_TIMEOUT", 0)) or None
     try:
         proc = subprocess.run(
-            worker_command(request), env=env, capture_output=True, text=True, timeout=timeout
+            worker_command(request), env=env, capture_output=True, text=True, timeout=timeout,
+            preexec_fn=_die_with_parent,
         )
     except subprocess.TimeoutExpired:
         raise CompileError(

@@ -80,8 +80,8 @@ def test_leftovers_of_a_killed_compile_are_cleared(mlp_dir, tmp_path):
     import tvm
 
     key = cache_key(files, mlp_dir, plan, tvm.__version__)
-    (tmp_path / f".{key}.tmp-dead").mkdir(parents=True)
-    (tmp_path / f".{key}.tmp-dead" / "model.so").write_bytes(b"half")
+    (tmp_path / f".{key}.tmp-999999999-x").mkdir(parents=True)  # no such process
+    (tmp_path / f".{key}.tmp-999999999-x" / "model.so").write_bytes(b"half")
     (tmp_path / key).mkdir()  # a folder without a manifest is not an artifact
     entry = ensure_compiled(mlp_dir, files, plan, tvm.__version__, tmp_path)
     assert entry.compiled and entry.key == key
