@@ -2,16 +2,32 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup lock test test-latest test-slow example clean bench
+.PHONY: system-deps setup native lock test test-latest test-slow example clean bench
 
 # the exact versions the tests passed with; `make setup CONSTRAINTS=` installs the newest
 CONSTRAINTS ?= constraints.txt
 PIN := $(if $(CONSTRAINTS),-c $(CONSTRAINTS))
 
-setup:  ## create the virtual environment and install paddlec with its test extras
+# Debian packages the build needs beyond Python: a C/C++ toolchain (the oneDNN kernels and
+# runtime support compiled into every model.so, the C runtime) and OpenSSL's headers (the C
+# runtime's sha256 / ed25519); util-linux's unshare runs the file-system fault tests.
+SYSTEM_PACKAGES := gcc g++ make libssl-dev util-linux
+
+system-deps:  ## install the Debian packages above that are missing (needs root or sudo)
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  sudo=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$sudo apt-get update -q && $$sudo apt-get install -y -q $$missing; \
+	fi
+
+setup:  ## create the virtual environment, install paddlec with its test extras, build the C runtime
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q $(PIN) --upgrade pip setuptools wheel
 	$(BIN)/pip install -q $(PIN) --no-build-isolation -e '.[test]'
+	$(MAKE) native
+
+native:  ## the C runtime: native/build/libpaddlec_runtime.so (include/paddlec.h)
+	$(MAKE) -C native PYTHON=$(abspath $(BIN))/python
 
 lock:  ## re-resolve the newest versions pyproject allows into constraints.txt (then: make test)
 	rm -rf .venv-lock
@@ -39,6 +55,7 @@ example:  ## compile and run the embedded example model
 
 clean:
 	rm -rf build .pytest_cache
+	$(MAKE) -C native clean
 
 bench:  ## the CPU benchmark suite (ResNet-18/50, MobileNetV2, BERT-base-like) vs onnxruntime (+ Paddle)
 	$(BIN)/python -m paddlec.bench.run_all

@@ -59,12 +59,13 @@ def called_functions(executable: Any) -> set[str]:
 
 
 def kernel_extern_calls(library: Path) -> set[str]:
-    """The ``tvm.contrib.*`` functions the TIR kernels of ``library`` look up by name (topi's
-    externs, e.g. the sorts behind TopK): the names are C strings in the binary, since the
-    kernels pass them to ``TVMBackendGetFuncFromEnv``; the executable does not list them."""
+    """The ``tvm.contrib.*`` / ``paddlec.contrib.*`` functions the TIR kernels of ``library``
+    look up by name (topi's externs, e.g. the sorts behind TopK): the names are C strings in
+    the binary, since the kernels pass them to ``TVMBackendGetFuncFromEnv``; the executable
+    does not list them."""
     data = Path(library).read_bytes()
-    return {m.decode() for m in re.findall(rb"(?<![\w.])(tvm\.contrib\.[A-Za-z0-9_.]+)\x00",
-                                            data)}
+    return {m.decode() for m in re.findall(
+        rb"(?<![\w.])((?:tvm|paddlec)\.contrib\.[A-Za-z0-9_.]+)\x00", data)}
 
 
 def runtime_registry(device_kind: str = "cpu") -> frozenset[str]:

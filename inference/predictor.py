@@ -149,6 +149,7 @@ def create_predictor(
         num_threads=config.num_threads(),
         region_backend="tensorrt" if config.tensorrt_engine_enabled() else None,
         trusted_keys=config.trusted_keys(),
+        engine="tvm",  # the predictor's handles stage through TVM tensors (run_staged)
     )
     if config.tensorrt_engine_enabled() and model_obj.region_backend == "none":
         warnings.warn(

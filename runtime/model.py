@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -13,12 +14,12 @@ import numpy as np
 from ..errors import (ArtifactError, DeviceUnavailableError, ExecutionError,
                       InputMismatchError)
 from ._tvm import tvm_runtime
+from .feeds import (Feed, arrays_in_order, check_arrays, check_shape, logical_view,
+                    numpy_dtype, plain_input_checks)
 from .manifest import Manifest, TensorSpec, read_manifest
 from .native_libraries import load_native_libraries
 
 __all__ = ["Model", "load", "parse_device", "set_num_threads"]
-
-Feed = Mapping[str, np.ndarray] | Sequence[np.ndarray]
 
 
 def parse_device(device: str) -> tuple[str, int]:
@@ -65,13 +66,15 @@ def set_num_threads(num_threads: int, library: Any = None, tvm_pool: bool = True
 
 
 class Model:
-    """A compiled model ready to run.
+    """A compiled model ready to run on TVM's Python runtime (``engine == "tvm"``).
 
     ``inputs``/``outputs`` describe the model (names, dtypes, shapes with symbolic dims as
     names). ``run(feed)`` takes a dict name → array or a list in input order and returns a
     dict name → numpy array. One ``Model`` may be shared by threads only through ``clone()``:
     clones share the loaded library and weights but each owns its virtual machine.
     """
+
+    engine = "tvm"
 
     def __init__(self, path: str | Path, device: str = "cpu",
                  num_threads: int | None = None, region_backend: str | None = None,
@@ -123,8 +126,8 @@ class Model:
         self._lock = threading.Lock()
         # After a run has evicted the caches, each Python step of run() costs ~10-40 us
         # (str(tensor.dtype) ~37 us): what run() checks per call is prepared here.
-        self._plain_inputs = _plain_input_checks(self.inputs)
-        self._output_dtypes = tuple(_numpy_dtype(spec.storage or spec.dtype)
+        self._plain_inputs = plain_input_checks(self.inputs)
+        self._output_dtypes = tuple(numpy_dtype(spec.storage or spec.dtype)
                                     for spec in self.outputs)
         # input index → (tensor reused by run(), its shape, dtype, numpy view or None)
         self._staging: dict[int, tuple[Any, ...]] = {}
@@ -174,22 +177,7 @@ class Model:
 
     def check_feed(self, feed: Feed) -> list[np.ndarray]:
         """Validate a feed against the manifest; return the arrays in input order."""
-        arrays = self._arrays_in_order(feed)
-        if self._plain_inputs is not None and all(
-                array.dtype == dtype and len(array.shape) == len(dims)
-                and all(want is None or want == got for want, got in zip(dims, array.shape))
-                for array, (dtype, dims) in zip(arrays, self._plain_inputs)):
-            return arrays  # the common case in few Python steps; errors are explained below
-        bound: dict[str, tuple[int, str]] = {}
-        for index, (spec, array) in enumerate(zip(self.inputs, arrays)):
-            if spec.storage is not None:  # float8 / 4-bit...: the same bytes as uint8
-                arrays[index] = _storage_view(spec, array)
-            elif array.dtype != np.dtype(spec.dtype):
-                raise InputMismatchError(
-                    f"input {spec.name!r}: expected dtype {spec.dtype}, got {array.dtype}"
-                )
-            _check_shape(spec, array.shape, bound)
-        return arrays
+        return check_arrays(self.inputs, self._plain_inputs, self._arrays_in_order(feed))
 
     def run(self, feed: Feed) -> dict[str, np.ndarray]:
         """Run the model; returns a dict output name → numpy array."""
@@ -200,7 +188,7 @@ class Model:
             # outputs are copied out before the lock is released: one may be a kept input
             # passed through, or a constant of the model, which a caller must not write to.
             outputs = self._invoke_staged(arrays)
-            return {spec.name: _logical_view(spec, self._host_copy(value, dtype))
+            return {spec.name: logical_view(spec, self._host_copy(value, dtype))
                     for spec, value, dtype in zip(self.outputs, outputs, self._output_dtypes)}
 
     def run_staged(self, arrays: Sequence[np.ndarray]) -> list[Any]:
@@ -307,7 +295,7 @@ class Model:
                 raise InputMismatchError(
                     f"input {spec.name!r}: expected dtype {spec.dtype}, got {tensor.dtype}"
                 )
-            _check_shape(spec, tuple(int(d) for d in tensor.shape), bound)
+            check_shape(spec, tuple(int(d) for d in tensor.shape), bound)
         return dict(zip(self.output_names, self.run_device(tensors)))
 
     def _dlpack_tensor(self, tvm: Any, value: Any) -> Any:
@@ -342,54 +330,12 @@ class Model:
                 for value in self._arrays_in_order_raw(feed)]
 
     def _arrays_in_order_raw(self, feed: Feed) -> list[Any]:
-        names = self.input_names
-        if isinstance(feed, dict) and len(feed) == len(names):
-            try:
-                return [feed[name] for name in names]
-            except KeyError:
-                pass  # explained below
-        if isinstance(feed, Mapping):
-            unknown = sorted(set(feed) - set(names))
-            if unknown:
-                raise InputMismatchError(
-                    f"unknown input(s) {unknown}; the model's inputs are {names}"
-                )
-            missing = [name for name in names if name not in feed]
-            if missing:
-                raise InputMismatchError(f"missing input(s) {missing}; expected {names}")
-            values = [feed[name] for name in names]
-        else:
-            values = list(feed)
-            if len(values) != len(names):
-                raise InputMismatchError(
-                    f"expected {len(names)} input(s) {names}, got {len(values)}"
-                )
-        return values
+        return arrays_in_order(feed, self.input_names)
 
     def __repr__(self) -> str:
         ins = ", ".join(str(spec) for spec in self.inputs)
         outs = ", ".join(str(spec) for spec in self.outputs)
         return f"Model({str(self.path)!r}, device={self._device}, inputs=[{ins}], outputs=[{outs}])"
-
-
-def _plain_input_checks(specs: Sequence[TensorSpec]
-                        ) -> tuple[tuple[np.dtype, tuple[int | None, ...]], ...] | None:
-    """Per input (numpy dtype, dims with None for a named dimension) when a feed can be
-    checked dimension by dimension: no low-precision storage and no dimension name shared
-    by two places (those need check_feed's full walk). None otherwise."""
-    names = [d for spec in specs for d in spec.shape if not isinstance(d, int)]
-    if len(names) != len(set(names)) or any(spec.storage is not None for spec in specs):
-        return None
-    return tuple((np.dtype(spec.dtype),
-                  tuple(d if isinstance(d, int) else None for d in spec.shape))
-                 for spec in specs)
-
-
-def _numpy_dtype(name: str) -> np.dtype | None:
-    try:
-        return np.dtype(name)
-    except TypeError:  # bfloat16 and the like without ml_dtypes imported
-        return None
 
 
 def _host_view(tensor: Any) -> np.ndarray | None:
@@ -400,55 +346,6 @@ def _host_view(tensor: Any) -> np.ndarray | None:
         return view if view.dtype == np.dtype(str(tensor.dtype)) else None
     except (BufferError, TypeError, ValueError, RuntimeError):
         return None
-
-
-def _ml_dtype(spec: TensorSpec) -> np.dtype:
-    """The numpy dtype of a low-precision spec (``ml_dtypes`` registers them with numpy)."""
-    try:
-        import ml_dtypes  # noqa: F401  (imported only for models that use these types)
-    except ImportError:
-        raise ArtifactError(
-            f"{spec.name!r} is {spec.dtype}: exchanging it needs the ml_dtypes package "
-            "(pip install ml_dtypes)"
-        ) from None
-    return np.dtype(spec.dtype)
-
-
-def _storage_view(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
-    """A feed of ``spec``'s ml_dtypes dtype, viewed (no copy) as its uint8 storage."""
-    if array.dtype != _ml_dtype(spec):
-        raise InputMismatchError(
-            f"input {spec.name!r}: expected dtype {spec.dtype} (a numpy array of "
-            f"ml_dtypes.{spec.dtype}), got {array.dtype}"
-        )
-    return np.require(array, requirements="C").view(spec.storage)
-
-
-def _logical_view(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
-    """An output as the user sees it: low-precision storage viewed as its ml_dtypes dtype."""
-    return array if spec.storage is None else array.view(_ml_dtype(spec))
-
-
-def _check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tuple[int, str]]) -> None:
-    def mismatch() -> InputMismatchError:
-        want = "x".join(str(d) for d in spec.shape) or "scalar"
-        got = "x".join(str(d) for d in shape) or "scalar"
-        return InputMismatchError(f"input {spec.name!r}: expected shape {want}, got {got}")
-
-    if len(shape) != len(spec.shape):
-        raise mismatch()
-    for want, got in zip(spec.shape, shape):
-        if isinstance(want, int):
-            if want != got:
-                raise mismatch()
-        elif want in bound and bound[want][0] != got:
-            size, owner = bound[want]
-            raise InputMismatchError(
-                f"input {spec.name!r}: dimension {want!r} is {got} here but {size} in "
-                f"input {owner!r}"
-            )
-        else:
-            bound.setdefault(want, (got, spec.name))
 
 
 def _virtual_machine(tvm: Any, library: Any, device: Any, path: Path) -> Any:
@@ -498,16 +395,43 @@ def _flatten(result: Any) -> list[Any]:
 
 def load(path: str | Path, device: str = "cpu", num_threads: int | None = None,
          region_backend: str | None = None,
-         trusted_keys: Iterable[Any] | None = None) -> Model:
+         trusted_keys: Iterable[Any] | None = None, engine: str = "auto") -> Any:
     """Load an artifact folder written by ``paddlec compile``; verifies it before loading.
 
-    ``trusted_keys``: ed25519 public keys (PEM text/bytes, paths to PEM files); when given,
-    the artifact must be signed by one of them (``paddlec compile --sign``), else
-    ``SignatureError`` is raised before anything is loaded.
+    ``num_threads`` sizes the threads of the compiled kernels (None: the library's default,
+    ``TVM_NUM_THREADS`` / the physical cores). ``region_backend`` (artifacts with TensorRT
+    regions): ``"tensorrt"``, ``"tvm"`` (the ``--trt-fallback`` code), ``"onnxruntime"`` (a
+    stand-in, for tests) or None = auto. ``trusted_keys``: ed25519 public keys (PEM
+    text/bytes, paths to PEM files); when given, the artifact must be signed by one of them
+    (``paddlec compile --sign``), else ``SignatureError`` is raised before anything is
+    loaded.
 
-    ``num_threads`` sizes the TVM thread pool of each thread that runs the model (None: TVM's
-    default, ``TVM_NUM_THREADS`` or the physical cores). ``region_backend`` (artifacts with
-    TensorRT regions): ``"tensorrt"``, ``"tvm"`` (the ``--trt-fallback`` code),
-    ``"onnxruntime"`` (a stand-in, for tests) or None = auto."""
+    ``engine``: ``"native"`` runs the artifact through paddlec's C runtime
+    (``NativeModel``, no TVM Python package: starts in milliseconds), ``"tvm"`` through TVM's
+    Python runtime (``Model``: DLPack in/out, TensorRT regions, CUDA), ``"auto"`` the native
+    one when it is built and the artifact is a CPU artifact without TensorRT regions.
+    Both have ``run``, ``inputs``, ``outputs``, ``clone`` and ``engine``.
+    """
+    if engine not in ("auto", "native", "tvm"):
+        raise ValueError(f"engine must be 'auto', 'native' or 'tvm', got {engine!r}")
+    if engine == "native" or (engine == "auto" and _native_fits(path, device, region_backend)):
+        from .native import NativeModel
+
+        return NativeModel(path, device=device, num_threads=num_threads,
+                           trusted_keys=trusted_keys)
     return Model(path, device=device, num_threads=num_threads, region_backend=region_backend,
                  trusted_keys=trusted_keys)
+
+
+def _native_fits(path: str | Path, device: str, region_backend: str | None) -> bool:
+    """Whether ``engine="auto"`` picks the C runtime for this artifact."""
+    from .native import native_available
+
+    if region_backend is not None or parse_device(device)[0] != "cpu" or not native_available():
+        return False
+    try:
+        raw = json.loads((Path(path) / "manifest.json").read_bytes())
+        return not (raw.get("tensorrt") or {}).get("regions") and \
+            raw.get("target", {}).get("device", "cpu") == "cpu"
+    except (OSError, ValueError, AttributeError, TypeError):
+        return True  # the C runtime reports what is wrong with it

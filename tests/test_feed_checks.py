@@ -8,13 +8,14 @@ import pytest
 
 from paddlec.errors import InputMismatchError
 from paddlec.runtime.manifest import TensorSpec
-from paddlec.runtime.model import Model, _plain_input_checks
+from paddlec.runtime.feeds import plain_input_checks
+from paddlec.runtime.model import Model
 
 
 def _model(*specs: TensorSpec) -> Model:
     model = object.__new__(Model)  # only what check_feed reads
     model.manifest = SimpleNamespace(inputs=specs)
-    model._plain_inputs = _plain_input_checks(specs)
+    model._plain_inputs = plain_input_checks(specs)
     return model
 
 

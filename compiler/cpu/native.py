@@ -32,8 +32,9 @@ HEADERS = tuple(SOURCE.with_name(name)
                              "openmp_launch.h"))
 SUPPORT_SOURCE = SOURCE.with_name("runtime_support.cc")
 # what runtime_support.cc registers when model.so is loaded (unless the process has them)
-RUNTIME_SUPPORT_FUNCTIONS = ("tvm.contrib.sort.argsort", "tvm.contrib.sort.argsort_nms",
-                             "tvm.contrib.sort.sort", "tvm.contrib.sort.topk")
+# (under paddlec's names: rename_sort_externs.py points the kernels at them)
+RUNTIME_SUPPORT_FUNCTIONS = ("paddlec.contrib.sort.argsort", "paddlec.contrib.sort.argsort_nms",
+                             "paddlec.contrib.sort.sort", "paddlec.contrib.sort.topk")
 
 
 @dataclass(frozen=True)

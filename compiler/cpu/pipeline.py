@@ -41,6 +41,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     from .fuse_inverted_residual import target_has_avx512
     from .native import RUNTIME_SUPPORT_FUNCTIONS, runtime_support
     from .offload import offload_to_dnnl
+    from .rename_sort_externs import RenameSortExterns
     from .schedule import schedule_cpu_kernels
 
     tvm_target = target.to_tvm()
@@ -67,7 +68,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
     if stats and kernels is None:
         kernels = _native_kernels()
     pipeline = _pipeline(tvm_target, schedule_cpu_kernels(tvm_target, records),
-                         SortShapeFuncStores)
+                         SortShapeFuncStores, RenameSortExterns)
     with tvm_target:
         executable = relax.build(mod, target=tvm_target, relax_pipeline=pipeline)
     support = str(_native(runtime_support))

@@ -4,7 +4,10 @@
 // so every llvm artifact carries its own copies. The kernels look these names up in the
 // global registry (TVMBackendGetFuncFromEnv searches the library's imports, then the
 // registry, not the library itself), so the library registers them when it is loaded,
-// unless the process already has them (TVM's compiler library, an earlier artifact).
+// unless the process already has them (an earlier artifact). They are registered as
+// paddlec.contrib.sort.* (compiler/cpu/rename_sort_externs.py renames the kernels' calls):
+// under TVM's names, a process that loads TVM's compiler library afterwards would abort on
+// its duplicate registration.
 //
 // Semantics are those of TVM's src/runtime/extra/contrib/sort/sort.cc: sort and argsort are
 // stable; topk keeps the k first in order, ties broken by the lower index; argsort_nms sorts
@@ -185,7 +188,7 @@ void Sort(PackedArgs args, bool indices) {
   auto* output = args[1].cast<DLTensor*>();
   int axis = NormalizeAxis(input, args[2].cast<int>());
   bool ascend = args[3].cast<bool>();
-  const char* what = indices ? "tvm.contrib.sort.argsort" : "tvm.contrib.sort.sort";
+  const char* what = indices ? "paddlec.contrib.sort.argsort" : "paddlec.contrib.sort.sort";
   WithKeyType(input->dtype, what, [&](auto key) {
     using Key = decltype(key);
     if (!indices) return SortAlong<Key, Key, false>(input, output, axis, ascend);
@@ -206,12 +209,12 @@ void TopKPacked(PackedArgs args) {
   DLTensor* indices = returns == "values" ? nullptr
                       : args[returns == "both" ? 2 : 1].cast<DLTensor*>();
   if (returns != "both" && returns != "values" && returns != "indices") {
-    TVM_FFI_THROW(ValueError) << "tvm.contrib.sort.topk: unknown ret_type " << returns;
+    TVM_FFI_THROW(ValueError) << "paddlec.contrib.sort.topk: unknown ret_type " << returns;
   }
-  WithKeyType(input->dtype, "tvm.contrib.sort.topk", [&](auto key) {
+  WithKeyType(input->dtype, "paddlec.contrib.sort.topk", [&](auto key) {
     using Key = decltype(key);
     if (indices == nullptr) return TopK<Key, int64_t>(input, values, nullptr, k, axis, ascend);
-    WithIndexType(indices->dtype, "tvm.contrib.sort.topk", [&](auto index) {
+    WithIndexType(indices->dtype, "paddlec.contrib.sort.topk", [&](auto index) {
       TopK<Key, decltype(index)>(input, values, indices, k, axis, ascend);
     });
   });
@@ -224,7 +227,7 @@ void ArgsortNms(PackedArgs args) {
   int axis = NormalizeAxis(input, args[3].cast<int>());
   bool ascend = args[4].cast<bool>();
   if (input->dtype.code != kDLFloat || input->dtype.bits != 32) {
-    TVM_FFI_THROW(TypeError) << "tvm.contrib.sort.argsort_nms: only float32 scores";
+    TVM_FFI_THROW(TypeError) << "paddlec.contrib.sort.argsort_nms: only float32 scores";
   }
   const float* data = static_cast<const float*>(input->data);
   const int32_t* counts = static_cast<const int32_t*>(sort_num->data);
@@ -254,10 +257,10 @@ void ArgsortNmsFunction(PackedArgs args, tvm::ffi::Any*) { ArgsortNms(args); }
 struct RegisterOnLoad {
   RegisterOnLoad() {
     const std::pair<const char*, void (*)(PackedArgs, tvm::ffi::Any*)> functions[] = {
-        {"tvm.contrib.sort.sort", SortValues},
-        {"tvm.contrib.sort.argsort", SortIndices},
-        {"tvm.contrib.sort.topk", TopKFunction},
-        {"tvm.contrib.sort.argsort_nms", ArgsortNmsFunction},
+        {"paddlec.contrib.sort.sort", SortValues},
+        {"paddlec.contrib.sort.argsort", SortIndices},
+        {"paddlec.contrib.sort.topk", TopKFunction},
+        {"paddlec.contrib.sort.argsort_nms", ArgsortNmsFunction},
     };
     bool registered = false;
     for (const auto& [name, impl] : functions) {
