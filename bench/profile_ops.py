@@ -37,7 +37,7 @@ def profile_paddlec(artifact: Path, feed: dict, runs: int, threads: int) -> dict
     """{group: [calls per run, ms per run]} from the VM's instrument hook."""
     from .. import runtime
 
-    model = runtime.load(artifact, num_threads=threads)
+    model = runtime.load(artifact, num_threads=threads, engine="tvm")  # VM instrumentation
     arrays = model.check_feed(feed)
     totals: dict[str, list] = collections.defaultdict(lambda: [0, 0.0])
     started: list[float] = []
@@ -69,7 +69,7 @@ def per_call_paddlec(artifact: Path, feed: dict, runs: int, threads: int) -> lis
     """[(kernel, input shape, output shape, median ms)] for every library call, in order."""
     from .. import runtime
 
-    model = runtime.load(artifact, num_threads=threads)
+    model = runtime.load(artifact, num_threads=threads, engine="tvm")  # VM instrumentation
     arrays = model.check_feed(feed)
     started: list[float] = []
     calls: list[tuple] = []

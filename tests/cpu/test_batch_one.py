@@ -42,7 +42,7 @@ def test_example_model_gets_a_batch_one_function(example_artifact):
 
 @pytest.mark.parametrize("batch", [1, 3])
 def test_runtime_calls_it_only_at_batch_one_and_it_agrees(example_artifact, batch):
-    model = rt.load(example_artifact)
+    model = rt.load(example_artifact, engine="tvm")  # its dispatch internals
     counting = model._main_batch_one = _Counting(model._main_batch_one)
     x = np.random.default_rng(batch).standard_normal((batch, 3, 64, 64)).astype(np.float32)
     got = model.run({"image": x})["probs"]
@@ -56,7 +56,7 @@ def test_runtime_calls_it_only_at_batch_one_and_it_agrees(example_artifact, batc
 
 
 def test_clones_dispatch_too(example_artifact):
-    twin = rt.load(example_artifact).clone()
+    twin = rt.load(example_artifact, engine="tvm").clone()
     counting = twin._main_batch_one = _Counting(twin._main_batch_one)
     twin.run({"image": np.zeros((1, 3, 64, 64), np.float32)})
     assert counting.calls == 1
@@ -74,7 +74,7 @@ def test_which_models_get_it(tmp_path, shapes, expected):
     manifest = compile_model(path, tmp_path / "art", target="llvm")
     assert manifest.get("batch_one", {}).get("inputs") == expected
     if expected == [0, 1]:
-        model = rt.load(tmp_path / "art")
+        model = rt.load(tmp_path / "art", engine="tvm")
         counting = model._main_batch_one = _Counting(model._main_batch_one)
         a = np.arange(-2, 2, dtype=np.float32).reshape(1, 4)
         out = model.run({"a": a, "b": -a})

@@ -39,7 +39,7 @@ def encoder(tmp_path_factory):
 @pytest.mark.parametrize("threads", [1, 2])
 def test_tvm_kernels_on_openmp_match_onnxruntime(encoder, threads):
     path, artifact = encoder
-    model = rt.load(artifact, num_threads=threads)
+    model = rt.load(artifact, num_threads=threads, engine="tvm")  # its library internals
     assert model.tvm_kernels_on_openmp
     # 1: model.so has TVM parallel loops, and its launch hook now points at OpenMP
     assert model._library.get_function("paddlec_tvm_kernels_on_openmp", True)() == 1
@@ -54,7 +54,7 @@ import os, sys, numpy as np
 import paddlec.runtime.model as rm
 if sys.argv[2] == "tvm-pool":  # what the runtime did before: TVM's own pool
     rm._use_openmp_for_tvm_kernels = lambda library: False
-model = rm.load(sys.argv[1], num_threads=2)
+model = rm.load(sys.argv[1], num_threads=2, engine="tvm")
 x = np.zeros((1, 256, 64), np.float32)
 for _ in range(3):
     model.run({"hidden_states": x})

@@ -13,7 +13,7 @@ from paddlec.errors import InputMismatchError
 
 @pytest.fixture(scope="module")
 def model(example_artifact):
-    return rt.load(example_artifact)
+    return rt.load(example_artifact, engine="tvm")  # DLPack in/out: TVM's runtime
 
 
 def _image(batch=2):
