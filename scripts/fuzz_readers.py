@@ -14,7 +14,8 @@ way a user's command reads it):
     pdiparams       the same, the combined weights file mutated
     pir             paddlec inspect dir/ (inference.json + inference.pdiparams)
     legacy_vars     paddlec inspect dir/ (__model__ + one file per variable)
-    manifest        paddlec inspect artifact/, then paddlec.runtime.load + run
+    manifest        paddlec inspect artifact/, then paddlec.runtime.load + run (C runtime,
+                    then TVM's Python runtime)
     const_input     compile --const-input NAME=FILE.npy's reader
     calib_data      compile --calib-data FILE.npz's reader
 
@@ -147,11 +148,13 @@ class ManifestTarget(Target):
         from paddlec.runtime.random_input import random_array
 
         _inspect(folder)
-        model = rt.load(folder)
-        rng = np.random.default_rng(0)
-        feed = {spec.name: random_array(rng, [d if isinstance(d, int) else 1 for d in
-                                              spec.shape], spec.dtype) for spec in model.inputs}
-        model.run(feed)
+        for engine in ("native", "tvm"):  # the C runtime's manifest reader, then Python's
+            model = rt.load(folder, engine=engine)
+            rng = np.random.default_rng(0)
+            feed = {spec.name: random_array(rng, [d if isinstance(d, int) else 1
+                                                  for d in spec.shape], spec.dtype)
+                    for spec in model.inputs}
+            model.run(feed)
 
 
 class ConstInputTarget(Target):

@@ -143,3 +143,44 @@ def test_c_errors_are_typed_and_name_the_input(run_model, example_artifact, tmp_
 
     with pytest.raises(InputMismatchError, match="'image'"):
         model.run({"image": np.zeros((1, 3, 32, 32), np.float32)})
+
+
+def test_float64_to_float16_rounds_like_numpy_in_both_engines(tmp_path):
+    """TVM's kernels call __truncdfhf2 for this cast; model.so carries its own (the one TVM's
+    runtime library exports returns in the wrong register: every value came out 0)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    from paddlec.compiler import compile_model
+
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["x"], ["y"], to=TensorProto.FLOAT16)], "cast",
+        [helper.make_tensor_value_info("x", TensorProto.DOUBLE, ["n"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT16, ["n"])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 19)]),
+              tmp_path / "cast.onnx")
+    compile_model(tmp_path / "cast.onnx", tmp_path / "art", target="llvm")
+    halves = np.arange(1 << 16, dtype=np.uint16).view(np.float16).astype(np.float64)
+    finite = halves[np.isfinite(halves)]
+    grid = np.unique(finite)
+    ties = (grid[1:] + grid[:-1]) / 2
+    rng = np.random.default_rng(0)
+    x = np.concatenate([halves, ties, np.nextafter(ties, np.inf), np.nextafter(ties, -np.inf),
+                        rng.standard_normal(20000) * 100, rng.standard_normal(2000) * 1e-6,
+                        [65519.99, 65520.0, 1e300, -1e300, 1e-300, np.inf, -np.inf, np.nan]])
+    want = x.astype(np.float16)
+    np.save(tmp_path / "x.npy", x)
+    # in a process without the compiler, as a service runs it (where the bug showed)
+    script = ("import sys, numpy as np, paddlec.runtime as rt\n"
+              "x = np.load(sys.argv[2])\n"
+              "np.savez(sys.argv[3], **{e: rt.load(sys.argv[1], engine=e).run({'x': x})['y']"
+              " for e in ('native', 'tvm')})\n")
+    subprocess.run([sys.executable, "-c", script, str(tmp_path / "art"), str(tmp_path / "x.npy"),
+                    str(tmp_path / "y.npz")], check=True)
+    results = np.load(tmp_path / "y.npz")
+    for engine in ("native", "tvm"):
+        got = results[engine]
+        nan = np.isnan(want)
+        assert np.array_equal(np.isnan(got), nan), engine
+        bad = got.view(np.uint16)[~nan] != want.view(np.uint16)[~nan]
+        assert not bad.any(), (engine, x[~nan][bad][:5], got[~nan][bad][:5])

@@ -21,6 +21,7 @@
 #include <tvm/ffi/function.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -279,3 +280,34 @@ struct RegisterOnLoad {
 const RegisterOnLoad register_on_load;
 
 }  // namespace paddlec_support
+
+#if defined(__FLT16_MAX__)
+// float64 -> float16, which TVM's generated code calls as __truncdfhf2 (result in xmm0, the
+// GCC 12+ / current psABI convention). Defined here, hidden, so that model.so's own
+// references bind to it at link time: otherwise they bind at load time to the first
+// __truncdfhf2 in the process, and TVM's runtime library exports one with the older
+// convention (result in an integer register), which made every such cast return 0.
+// Rounds to nearest even once, as the ONNX reference (numpy) does.
+extern "C" __attribute__((visibility("hidden"))) _Float16 __truncdfhf2(double value) {
+  uint64_t bits;
+  std::memcpy(&bits, &value, sizeof(bits));
+  uint16_t sign = static_cast<uint16_t>((bits >> 48) & 0x8000);
+  uint64_t magnitude = bits & 0x7FFFFFFFFFFFFFFFull;
+  uint16_t half;
+  if (magnitude > 0x7FF0000000000000ull) {  // NaN: quiet, top payload bits kept
+    half = static_cast<uint16_t>(0x7E00 | ((magnitude >> 42) & 0x1FF));
+  } else if (magnitude >= (static_cast<uint64_t>(1023 - 14) << 52)) {  // a normal half
+    uint64_t rounded = (magnitude + ((uint64_t{1} << 41) - 1) + ((magnitude >> 42) & 1)) >> 42;
+    uint64_t biased = rounded - (static_cast<uint64_t>(1023 - 15) << 10);
+    half = biased >= 0x7C00 ? 0x7C00 : static_cast<uint16_t>(biased);  // overflow: Inf
+  } else {  // subnormal (or zero): the count of 2^-24 steps, rounded to nearest even
+    double magnitude_value;
+    std::memcpy(&magnitude_value, &magnitude, sizeof(magnitude_value));
+    half = static_cast<uint16_t>(std::nearbyint(magnitude_value * 16777216.0));
+  }
+  half = static_cast<uint16_t>(half | sign);
+  _Float16 result;
+  std::memcpy(&result, &half, sizeof(result));
+  return result;
+}
+#endif
