@@ -14,6 +14,7 @@ first inference on the same input inside:
     paddlec (C)         native/examples/main.c built with cc: no Python in the process
     onnxruntime         python -c: import onnxruntime, InferenceSession, run
     Paddle Inference    python -c: import paddle.inference, create_predictor (oneDNN), run
+    python + numpy      python -c: import numpy, load the input (no engine: the floor)
 
 Wall time and peak RSS (``wait4``) per process; the table shows medians over the rounds
 and each engine's ratio to paddlec (Python). Outputs are compared with Paddle Inference's.
@@ -139,6 +140,9 @@ def commands(files: dict, work: Path, threads: int) -> dict[str, list[str]]:
                         str(work / "ort.npy"), t],
         "Paddle Inference": [python, "-c", PADDLE, str(files["paddle"]), str(files["x"]),
                              str(work / "paddle.npy"), t],
+        # the floor of any Python engine: the interpreter, numpy and the input file
+        "python + numpy only": [python, "-c", "import sys, numpy; numpy.load(sys.argv[1])",
+                                str(files["x"])],
     }
 
 
@@ -176,17 +180,22 @@ def main(argv: list[str] | None = None) -> int:
           f"start -> first result, median of {args.repeat} rounds")
     print(f"{'engine':20s} {'seconds':>9s} {'peak MiB':>9s} {'x paddlec (Python)':>19s} "
           f"{'max rel err vs Paddle':>22s}")
+    errors = {}
     for name, row in medians.items():
         out = outputs.get(name, reference if name == "Paddle Inference" else None)
+        if name == "python + numpy only":
+            out = None
         err = (float(np.max(np.abs(out - reference)) / np.max(np.abs(reference)))
                if out is not None else float("nan"))
+        errors[name] = err
         print(f"{name:20s} {row['seconds']:9.3f} {row['rss_mib']:9.0f} "
               f"{row['seconds'] / base:19.2f} {err:22.2e}")
     print(f"paddlec (Python) / Paddle Inference = "
           f"{base / medians['Paddle Inference']['seconds']:.2f}x, / onnxruntime = "
           f"{base / medians['onnxruntime']['seconds']:.2f}x")
     if args.json:
-        print(json.dumps({"medians": medians, "samples": samples}, indent=1))
+        print(json.dumps({"medians": medians, "max_rel_err": errors, "samples": samples},
+                         indent=1))
     return 0
 
 

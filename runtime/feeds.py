@@ -11,11 +11,33 @@ import numpy as np
 from ..errors import ArtifactError, InputMismatchError
 from .manifest import TensorSpec
 
-__all__ = ["Feed", "arrays_in_order", "check_arrays", "check_shape", "logical_view",
+__all__ = ["Feed", "ManifestSpecs", "arrays_in_order", "check_arrays", "check_shape", "logical_view",
            "ml_dtype", "numpy_dtype", "plain_input_checks", "storage_view"]
 
 Feed = Mapping[str, np.ndarray] | Sequence[np.ndarray]
 PlainChecks = tuple[tuple[np.dtype, tuple[int | None, ...]], ...] | None
+
+
+class ManifestSpecs:
+    """``inputs`` / ``outputs`` (and their names) of a loaded model, from its ``manifest``."""
+
+    manifest: Any
+
+    @property
+    def inputs(self) -> tuple[TensorSpec, ...]:
+        return self.manifest.inputs
+
+    @property
+    def outputs(self) -> tuple[TensorSpec, ...]:
+        return self.manifest.outputs
+
+    @property
+    def input_names(self) -> list[str]:
+        return [spec.name for spec in self.inputs]
+
+    @property
+    def output_names(self) -> list[str]:
+        return [spec.name for spec in self.outputs]
 
 
 def arrays_in_order(feed: Feed | Mapping[str, Any] | Sequence[Any], names: list[str]

@@ -14,8 +14,8 @@ import numpy as np
 from ..errors import (ArtifactError, DeviceUnavailableError, ExecutionError,
                       InputMismatchError)
 from ._tvm import tvm_runtime
-from .feeds import (Feed, arrays_in_order, check_arrays, check_shape, logical_view,
-                    numpy_dtype, plain_input_checks)
+from .feeds import (Feed, ManifestSpecs, arrays_in_order, check_arrays, check_shape,
+                    logical_view, numpy_dtype, plain_input_checks)
 from .manifest import Manifest, TensorSpec, read_manifest
 from .native_libraries import load_native_libraries
 
@@ -65,7 +65,7 @@ def set_num_threads(num_threads: int, library: Any = None, tvm_pool: bool = True
             library.get_function(name, True)(int(num_threads))
 
 
-class Model:
+class Model(ManifestSpecs):
     """A compiled model ready to run on TVM's Python runtime (``engine == "tvm"``).
 
     ``inputs``/``outputs`` describe the model (names, dtypes, shapes with symbolic dims as
@@ -147,22 +147,6 @@ class Model:
         the model."""
         set_num_threads(num_threads, self._library, not self.tvm_kernels_on_openmp)
         self.num_threads = num_threads
-
-    @property
-    def inputs(self) -> tuple[TensorSpec, ...]:
-        return self.manifest.inputs
-
-    @property
-    def outputs(self) -> tuple[TensorSpec, ...]:
-        return self.manifest.outputs
-
-    @property
-    def input_names(self) -> list[str]:
-        return [spec.name for spec in self.inputs]
-
-    @property
-    def output_names(self) -> list[str]:
-        return [spec.name for spec in self.outputs]
 
     def clone(self) -> "Model":
         """A new Model over the same loaded library (weights shared), for another thread."""

@@ -22,7 +22,8 @@ import numpy as np
 
 from ..errors import (ArtifactError, DeviceUnavailableError, ExecutionError,
                       InputMismatchError, PaddlecError, SignatureError)
-from .feeds import Feed, arrays_in_order, check_arrays, logical_view, plain_input_checks
+from .feeds import (Feed, ManifestSpecs, arrays_in_order, check_arrays, logical_view,
+                    plain_input_checks)
 from .manifest import Manifest, TensorSpec, read_manifest
 
 __all__ = ["NativeModel", "native_library", "native_available"]
@@ -103,7 +104,7 @@ def _check(lib: ctypes.CDLL, status: int) -> None:
         _raise_last(lib)
 
 
-class NativeModel:
+class NativeModel(ManifestSpecs):
     """A compiled CPU model run by the C runtime; the same ``run`` / ``inputs`` / ``outputs``
     / ``clone`` API as :class:`paddlec.runtime.Model` (``engine == "native"``)."""
 
@@ -150,22 +151,6 @@ class NativeModel:
         self._output_handles = [lib.PC_PredictorGetOutputHandle(
             handle, lib.PC_PredictorGetOutputName(handle, i))
             for i in range(lib.PC_PredictorGetOutputNum(handle))]
-
-    @property
-    def inputs(self) -> tuple[TensorSpec, ...]:
-        return self.manifest.inputs
-
-    @property
-    def outputs(self) -> tuple[TensorSpec, ...]:
-        return self.manifest.outputs
-
-    @property
-    def input_names(self) -> list[str]:
-        return [spec.name for spec in self.inputs]
-
-    @property
-    def output_names(self) -> list[str]:
-        return [spec.name for spec in self.outputs]
 
     def clone(self) -> "NativeModel":
         """Another predictor over the same loaded library and weights, for another thread."""

@@ -67,6 +67,9 @@ def _dnnl_paths() -> tuple[Path, Path, str]:
 
 
 def _cache_dir() -> Path:
+    """``$PADDLEC_KERNEL_CACHE_DIR``, else ``kernels/`` in the paddlec cache."""
+    if os.environ.get("PADDLEC_KERNEL_CACHE_DIR"):
+        return Path(os.environ["PADDLEC_KERNEL_CACHE_DIR"])
     root = os.environ.get("PADDLEC_CACHE_DIR") or Path.home() / ".cache" / "paddlec"
     return Path(root) / "kernels"
 

@@ -4,7 +4,7 @@ Each case must pass unless ``expected_failures.txt`` lists it (with a reason); a
 that passes fails too, so the list shrinks as paddlec improves. The subset (~180 cases):
 every Resize case, and a fixed stride over Attention, Reduce*, LayerNormalization /
 RMSNormalization and over everything else. The full sweep is
-``scripts/onnx_conformance.py`` (see the README).
+``scripts/onnx_conformance.py`` (see docs/onnx-conformance.md).
 """
 
 from __future__ import annotations

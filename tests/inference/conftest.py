@@ -62,7 +62,15 @@ def shared_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("paddlec_cache")
 
 
+@pytest.fixture(scope="session")
+def kernel_cache(tmp_path_factory) -> Path:
+    """The compiled oneDNN kernels (~25 s of C++), built once for all the tests' caches."""
+    return tmp_path_factory.mktemp("kernels")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_default_cache(tmp_path, monkeypatch):
-    """Never write to the user's real cache: tests that set no cache dir get a fresh one."""
+def _isolated_default_cache(tmp_path, monkeypatch, kernel_cache):
+    """Never write to the user's real cache: tests that set no cache dir get a fresh one
+    (sharing the built kernel objects, which do not depend on the model)."""
     monkeypatch.setenv("PADDLEC_CACHE_DIR", str(tmp_path / "default_cache"))
+    monkeypatch.setenv("PADDLEC_KERNEL_CACHE_DIR", str(kernel_cache))
