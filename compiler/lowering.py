@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -89,7 +90,8 @@ def _dim_json(dim) -> int | str:
         return int(dim.value)
     if isinstance(dim, int):
         return dim
-    return str(dim)
+    # an expression of the inputs' dims, e.g. "(x_dim3 - 5) // 8 + 1" (TVM prints T.int64(5))
+    return re.sub(r"T\.int64\((-?\d+)\)", r"\1", str(dim))
 
 
 def _spec_from_type(name: str, ty) -> TensorSpec:

@@ -8,16 +8,21 @@ without them the ops have no lowering). Only graphs that need it are touched:
    (``passes/expand_functions.py``);
 2. when the graph has Scan or Loop, constant folding and shape inference make trip counts and
    scanned lengths static, then ``passes/unroll_control_flow.py`` unrolls them. A loop that
-   stays dynamic is reported with its reason next to every other unsupported op.
+   stays dynamic is reported with its reason next to every other unsupported op;
+3. when a shape operand (Reshape's shape, Expand's, Slice's ends...) is computed at run
+   time, shape inference names the symbolic dims and ``passes/resolve_shape_operands.py``
+   turns the operands it can express into constants (0 / -1 for Reshape), until nothing
+   changes.
 """
 
 from __future__ import annotations
 
 import onnx_ir as ir
-from onnx_ir.passes.common import ShapeInferencePass
+from onnx_ir.passes.common import RemoveUnusedNodesPass, ShapeInferencePass
 
 from ..passes.constant_folding import ConstantFoldingPass
 from ..passes.expand_functions import ExpandFunctionsPass
+from ..passes.resolve_shape_operands import SHAPE_OPERANDS, ResolveShapeOperandsPass
 from ..passes.unroll_control_flow import UnrollControlFlowPass
 
 __all__ = ["prepare_for_lowering"]
@@ -61,4 +66,23 @@ def prepare_for_lowering(model: ir.Model) -> dict[ir.Node, str]:
         refusals = unroll.refusals
         if not modified:
             break
+    for _ in range(8):  # each round can give the next chain's dims their names
+        if not _has_computed_shape_operands(model):
+            break
+        ShapeInferencePass(strict_mode=False)(model)
+        if not ResolveShapeOperandsPass()(model).modified:
+            break
+        ConstantFoldingPass()(model)
+        RemoveUnusedNodesPass()(model)
     return refusals
+
+
+def _has_computed_shape_operands(model: ir.Model) -> bool:
+    for node in model.graph:
+        for index in SHAPE_OPERANDS.get(node.op_type, ()) if node.domain in ("", "ai.onnx") \
+                else ():
+            operand = node.inputs[index] if index < len(node.inputs) else None
+            if operand is not None and operand.const_value is None and \
+                    not operand.is_graph_input():
+                return True
+    return False

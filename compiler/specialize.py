@@ -56,10 +56,57 @@ def add_batch_one(mod) -> tuple[object, dict | None]:
     if found is None:
         return mod, None
     var, indices = found
+    if _batched_prim_func_calls(main, var):
+        # a converter emitted a TIR function for the symbolic batch (TVM's opset-12 Clip):
+        # bound to 1 in the copy, its buffers no longer match their callers' (FuseTIR fails)
+        return mod, None
     # fresh variables (a relax.Var may be defined in one function only; the copy has its own
     # symbolic variables, hence binding by name)
     copy = relax.utils.copy_with_new_vars(main).bind_symbolic_vars({var.name: 1})
+    if _unknown_shapes(copy) > _unknown_shapes(main):
+        # re-deriving the types lost a shape (a match_cast to an expression of the batch
+        # variable): the copy would not lower, so the model keeps ``main`` only
+        return mod, None
     copy = copy.with_attr("global_symbol", BATCH_ONE_FUNCTION)
     mod = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
     mod[BATCH_ONE_FUNCTION] = copy
     return mod, {"function": BATCH_ONE_FUNCTION, "inputs": indices}
+
+
+def _batched_prim_func_calls(func: relax.Function, batch: tirx.Var) -> bool:
+    """Whether ``func`` calls a TIR function on a tensor whose shape uses ``batch``."""
+    found = False
+    call_tir = tvm.ir.Op.get("relax.call_tir")
+
+    @relax.expr_functor.visitor
+    class _Finder(relax.PyExprVisitor):
+        def visit_call_(self, call) -> None:
+            nonlocal found
+            if call.op == call_tir:
+                for arg in call.args[1].fields:
+                    shape = getattr(arg.ty, "shape", None)
+                    if shape is not None and hasattr(shape, "values") and any(
+                            used.same_as(batch) for dim in shape.values
+                            for used in tirx.analysis.undefined_vars(dim)):
+                        found = True
+            super().visit_call_(call)
+
+    _Finder().visit_expr(func)
+    return found
+
+
+def _unknown_shapes(func: relax.Function) -> int:
+    """How many bindings of ``func`` are tensors of known rank but unknown shape."""
+    count = 0
+
+    @relax.expr_functor.visitor
+    class _Counter(relax.PyExprVisitor):
+        def visit_var_binding_(self, binding) -> None:
+            nonlocal count
+            ty = binding.var.ty
+            if isinstance(ty, relax.TensorType) and ty.shape is None and ty.ndim >= 0:
+                count += 1
+            super().visit_var_binding_(binding)
+
+    _Counter().visit_expr(func)
+    return count

@@ -24,7 +24,7 @@ from . import (  # noqa: E402,F401  isort: skip
 from . import low_precision  # noqa: E402,F401  isort: skip
 from . import (  # noqa: E402,F401  isort: skip
     activation, bitcast, conv_transpose, deform_conv, detection, flex_attention, generators,
-    half_precision, index_ops, linalg, onnx_ml, padding, pooling, quantized_conv, scan_ops,
+    half_precision, index_ops, legacy_softmax, linalg, onnx_ml, padding, pooling, quantized_conv, scan_ops,
     signal, slicing, sorting, spatial, split, tfidf, training_ops, vector_norm,
 )
 

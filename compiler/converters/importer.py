@@ -16,7 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import onnx
-from tvm import relax
+import tvm
+from tvm import relax, tirx
 from tvm.ir import IRModule
 from tvm.relax.frontend.onnx.onnx_frontend import ONNXGraphImporter
 
@@ -34,8 +35,14 @@ _TVM_SHAPE_OPS = frozenset({
 })
 
 
+# broadcasting binary ops whose operands' symbolic dims are aligned (see _align_symbolic_operands)
+_ELEMENTWISE_BINARY = ("Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Mod", "PRelu", "Equal",
+                       "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "And", "Or", "Xor")
+
+
+
 # paddlec converters of ops in that list that also accept ShapeExpr inputs themselves
-_SHAPE_AWARE = frozenset({"Cast", "CastLike", "Slice"})
+_SHAPE_AWARE = frozenset({"Cast", "CastLike", "Slice", "Resize"})
 
 
 @dataclass
@@ -53,10 +60,28 @@ class PaddlecImporter(ONNXGraphImporter):
                          sanitize=False)
         self._opsets = {("" if d == "ai.onnx" else d): v for d, v in opsets.items()}
         self._domain = ""
+        self._value_shapes: dict[str, list] = {}  # ONNX value_info: name → dims (int | str)
+        self._dim_vars: dict[str, tirx.Var] = {}
+
+    def set_value_shapes(self, graph) -> None:
+        """The shapes ONNX shape inference recorded for intermediate values."""
+        for info in graph.value_info:
+            if info.type.HasField("tensor_type") and info.type.tensor_type.HasField("shape"):
+                self._value_shapes[info.name] = [
+                    d.dim_value if d.HasField("dim_value") else
+                    (d.dim_param if d.dim_param not in ("", "?") else None)
+                    for d in info.type.tensor_type.shape.dim]
 
     def _parse_graph_input(self, graph) -> None:
         """TVM reads ``dim_value: 0`` as an unknown dimension; keep such inputs' zeros."""
         super()._parse_graph_input(graph)
+        for info in graph.input:  # the inputs' named dims, shared with _name_unknown_dims
+            value = self._nodes.get(info.name)
+            dims = info.type.tensor_type.shape.dim if info.type.HasField("tensor_type") else []
+            if isinstance(value, relax.Var) and value.ty.shape is not None:
+                for dim, var in zip(dims, value.ty.shape.values):
+                    if dim.dim_param and dim.dim_param != "?" and isinstance(var, tirx.Var):
+                        self._dim_vars.setdefault(dim.dim_param, var)
         for info in graph.input:
             old = self._nodes.get(info.name)
             dims = info.type.tensor_type.shape.dim if info.type.HasField("tensor_type") else []
@@ -86,10 +111,93 @@ class PaddlecImporter(ONNXGraphImporter):
             if node.op_type not in _TVM_SHAPE_OPS or (
                     ours is not None and node.op_type not in _SHAPE_AWARE):
                 swapped = self._tensorize_shape_inputs(node)
+            if node.op_type in _ELEMENTWISE_BINARY + ("Concat",) and self._domain == "":
+                swapped.update(self._align_symbolic_operands(node))
             try:
                 super()._construct_nodes(_OneNode([node]))
             finally:
                 self._nodes.update(swapped)
+            for name in node.output:
+                self._name_unknown_dims(name)
+
+    def _align_symbolic_operands(self, node) -> dict:
+        """``Add(a[N,C,h1,w1], b[N,C,h2,w2])`` where h1 / h2 are symbolic sizes Relax cannot
+        prove equal (an FPN adds an upsampled map to a lateral one, and concatenates maps
+        resized from several levels: equal for the input sizes the model is meant for):
+        Relax would give the result no shape and could not lower it, so the other operands
+        are cast to the first one's dims there (all but the concatenation axis for Concat).
+        The cast is checked when the model runs, so sizes that differ fail with an error
+        instead of a wrong result (a size that is 1 at run time, which ONNX would broadcast,
+        is refused too). A Concat operand of static size where another's is symbolic (a
+        recognizer's pooled height, 1 for the 48-pixel lines it reads) takes the static
+        size, checked the same way. Returns the replaced inputs."""
+        names = list(node.input if node.op_type == "Concat" else node.input[:2])
+        values = [self._nodes.get(name) for name in names]
+        if len(values) < 2 or not all(isinstance(v, relax.Expr) and
+                                      isinstance(v.ty, relax.TensorType) and
+                                      v.ty.shape is not None for v in values):
+            return {}
+        shapes = [list(v.ty.shape.values) for v in values]
+        if len({len(shape) for shape in shapes}) != 1:
+            return {}
+        skip = None
+        if node.op_type == "Concat":
+            axis = next(a.i for a in node.attribute if a.name == "axis")
+            skip = axis % len(shapes[0])
+        analyzer = tvm.sym.Analyzer()
+        # the dims every operand is cast to: the first operand's, except that a Concat
+        # (no broadcasting) takes a static size where any operand has one
+        target = list(shapes[0])
+        if node.op_type == "Concat":
+            for index in range(len(target)):
+                static = [shape[index] for shape in shapes
+                          if isinstance(shape[index], tirx.IntImm)]
+                if static and index != skip:
+                    target[index] = static[0]
+        originals = {}
+        for name, value, shape in zip(names, values, shapes):
+            dims, changed = [], False
+            for index, (a, b) in enumerate(zip(target, shape)):
+                static = isinstance(a, tirx.IntImm) and isinstance(b, tirx.IntImm)
+                broadcast = node.op_type != "Concat" and (
+                    (isinstance(a, tirx.IntImm) and int(a) == 1) or
+                    (isinstance(b, tirx.IntImm) and int(b) == 1))
+                if index == skip or static or broadcast or analyzer.can_prove_equal(a, b):
+                    dims.append(b)
+                else:
+                    dims.append(a)
+                    changed = True
+            if changed and name not in originals:
+                originals[name] = value
+                self._nodes[name] = self.bb.match_cast(value,
+                                                       relax.TensorType(dims, value.ty.dtype))
+        return originals
+
+    def _name_unknown_dims(self, name: str) -> None:
+        """A result whose rank Relax knows but not its dims (the sum of two tensors whose
+        symbolic sizes it cannot prove equal, e.g. an FPN's upsampled map and its lateral
+        one) is cast to the dims ONNX shape inference gave it: shared names become shared
+        variables (checked when the model runs), other dims fresh ones. Later converters
+        then see a shape, as they would for a static model."""
+        value = self._nodes.get(name) if name else None
+        if isinstance(value, relax.Call) and value.ty is None:
+            # a converter's result left unnormalized: converters that read their inputs'
+            # types (TVM's opset-11 Softmax reshapes to its input's shape) need them
+            value = self._nodes[name] = self.bb.normalize(value)
+        if not isinstance(value, relax.Expr) or not isinstance(value.ty, relax.TensorType) or \
+                value.ty.shape is not None or value.ty.ndim < 0:
+            return
+        inferred = self._value_shapes.get(name, [None] * value.ty.ndim)
+        if len(inferred) != value.ty.ndim:
+            inferred = [None] * value.ty.ndim
+        dims = []
+        for index, dim in enumerate(inferred):
+            if isinstance(dim, int):
+                dims.append(dim)
+            else:
+                key = dim or f"{name}_dim{index}"
+                dims.append(self._dim_vars.setdefault(key, tirx.Var(key, "int64")))
+        self._nodes[name] = self.bb.match_cast(value, relax.TensorType(dims, value.ty.dtype))
 
     def _tensorize_shape_inputs(self, node) -> dict:
         """Replace ShapeExpr inputs of ``node`` by int64 tensors; returns the originals."""
@@ -143,5 +251,6 @@ def import_onnx(proto: onnx.ModelProto) -> IRModule:
     """TVM's ``from_onnx`` with paddlec's converters (the model is already checked)."""
     opsets = {entry.domain: entry.version for entry in proto.opset_import}
     importer = PaddlecImporter(opsets)
+    importer.set_value_shapes(proto.graph)
     mod = importer.from_onnx(proto.graph, opsets.get("", opsets.get("ai.onnx", 1)))
     return split_at_shape_definitions(mod)

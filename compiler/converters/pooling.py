@@ -21,7 +21,7 @@ from tvm.relax.frontend.onnx import onnx_frontend as tvm_onnx
 from ._common import attr_str, dtype_of, require_const, static_shape
 from .registry import ConverterError, converter
 
-__all__ = ["max_pool", "max_unpool"]
+__all__ = ["explicit_same_pads", "max_pool", "max_unpool"]
 
 _op = relax.op
 
@@ -93,9 +93,32 @@ def _max_pool_with_indices(bb, x, attrs):
     return relax.Tuple([bb.emit(values), bb.emit(_op.add(flat, relax.const(base, "int64")))])
 
 
+def explicit_same_pads(x, attrs: dict) -> dict:
+    """``attrs`` with ``auto_pad`` SAME_UPPER / SAME_LOWER spelled out as ``pads`` where the
+    padding does not depend on the input size: every stride 1, total ``(k - 1) * dilation``
+    per axis (the extra one at the end for UPPER, at the start for LOWER). TVM computes
+    SAME padding from static sizes only; this keeps symbolic H / W working."""
+    mode = attrs.get("auto_pad", b"NOTSET")
+    mode = mode.decode() if isinstance(mode, bytes) else mode
+    kernel = list(attrs.get("kernel_shape", ()))
+    strides = list(attrs.get("strides", [1] * len(kernel)))
+    if mode not in ("SAME_UPPER", "SAME_LOWER") or not kernel or any(s != 1 for s in strides) \
+            or x.ty.shape is None or static_shape(x) is not None:
+        return attrs
+    dilations = list(attrs.get("dilations", [1] * len(kernel)))
+    totals = [(k - 1) * d for k, d in zip(kernel, dilations)]
+    small = [t // 2 for t in totals]
+    large = [t - t // 2 for t in totals]
+    begin, end = (small, large) if mode == "SAME_UPPER" else (large, small)
+    rewritten = {key: value for key, value in attrs.items() if key != "auto_pad"}
+    rewritten["pads"] = begin + end
+    return rewritten
+
+
 def _make_max_pool(since: int):
     def convert(bb, inputs, attrs, ctx):
         if ctx.num_outputs < 2:
+            attrs = explicit_same_pads(inputs[0], attrs)
             return tvm_onnx.MaxPool.get_converter(ctx.opset)(bb, inputs, attrs, ctx.params)
         return _max_pool_with_indices(bb, inputs[0], attrs)
 

@@ -17,12 +17,19 @@ import math
 
 import numpy as np
 from onnx.reference.ops import op_resize as reference
-from tvm import relax
+from tvm import relax, tirx
+from tvm.topi.image import resize as topi_resize
 
-from ._common import attr_str, const_value, dtype_of, normalize_axes, static_shape
+from ._common import attr_str, const_value, dtype_of, normalize_axes, shape_of, static_shape
 from .registry import ConverterError, converter
 
 __all__ = ["resize", "upsample"]
+
+# ONNX nearest_mode / coordinate_transformation_mode → TVM resize2d's names (the same rules)
+_NEAREST = {"round_prefer_floor": "round_prefer_floor", "round_prefer_ceil": "round_prefer_ceil",
+            "floor": "floor", "ceil": "ceil"}
+_COORDINATES = ("half_pixel", "align_corners", "asymmetric", "pytorch_half_pixel",
+                "tf_half_pixel_for_nn")
 
 _op = relax.op
 
@@ -95,10 +102,11 @@ def _weights(n_in, scale, n_out, axis_roi, coeffs, attrs) -> np.ndarray:
 @converter("", "Resize", 11)
 def resize(bb, inputs, attrs, ctx):
     """Y = Resize(X, roi?, scales?, sizes?) with constant roi/scales/sizes."""
+    inputs = [_shape_as_constant(value) for value in inputs]
     x = inputs[0]
-    shape = static_shape(x)
+    shape = static_shape(x) if x.ty.shape is not None else None
     if shape is None:
-        raise ConverterError("the input needs a static shape")
+        return _resize_symbolic(bb, x, inputs, attrs)
     operands = []
     for index in (1, 2, 3):
         value = inputs[index] if len(inputs) > index else None
@@ -138,6 +146,80 @@ def resize(bb, inputs, attrs, ctx):
             y = _op.clip(_op.round(y), int(info.min), int(info.max))
         y = _op.astype(y, dtype)
     return y
+
+
+def _multiply_to_intdiv_check(origin_size, scaled_size) -> bool:
+    """TOPI's check whether ``scaled / origin`` is a whole number, for a symbolic origin
+    too (TVM 0.27 reads ``.value`` of the quotient, which only a static one has): with a
+    symbolic input size the general (multiplying) coordinate code is the one that applies."""
+    if not isinstance(origin_size, tirx.IntImm):
+        return False
+    return _TOPI_INTDIV_CHECK(origin_size, scaled_size)
+
+
+_TOPI_INTDIV_CHECK = topi_resize.can_convert_multiply_to_intdiv
+topi_resize.can_convert_multiply_to_intdiv = _multiply_to_intdiv_check
+
+
+def _shape_as_constant(value):
+    """A sizes operand computed from shapes (a ShapeExpr) as an int64 constant when every
+    element is static; otherwise as it is."""
+    if isinstance(value, relax.ShapeExpr) and all(
+            isinstance(v, tirx.IntImm) for v in value.values):
+        return relax.const(np.array([int(v) for v in value.values], np.int64))
+    return value
+
+
+def _resize_symbolic(bb, x, inputs, attrs):
+    """Resize of a 4-D NCHW tensor whose height / width are symbolic, with TVM's resize2d
+    (which takes the output size as expressions). Its coordinate rule uses in / out sizes,
+    which is ONNX's rule for ``sizes`` and, for ``scales``, equal to it when the scale is a
+    whole number (out = in * scale exactly); other cases are refused. An input whose dims
+    Relax could not name (a sum of two tensors it cannot prove the same size) gets fresh
+    symbolic dims, bound at run time."""
+    if x.ty.shape is None:
+        if x.ty.ndim != 4:
+            raise ConverterError("a symbolic input shape is supported for 4-D (NCHW) inputs "
+                                 "only")
+        dims = [tirx.Var(f"resize_in_{axis}", "int64") for axis in "nchw"]
+        x = bb.match_cast(x, relax.TensorType(dims, dtype_of(x)))
+    shape = shape_of(x)
+    if len(shape) != 4:
+        raise ConverterError("a symbolic input shape is supported for 4-D (NCHW) inputs only")
+    operands = [inputs[i] if len(inputs) > i else None for i in (1, 2, 3)]
+    roi, scales, sizes = operands
+    if attrs.get("axes") is not None or int(attrs.get("antialias", 0)) or \
+            attr_str(attrs, "keep_aspect_ratio_policy", "stretch") != "stretch":
+        raise ConverterError("axes / antialias / keep_aspect_ratio_policy need a static shape")
+    mode = attr_str(attrs, "mode", "nearest")
+    transform = attr_str(attrs, "coordinate_transformation_mode", "half_pixel")
+    if transform not in _COORDINATES:
+        raise ConverterError(f"coordinate_transformation_mode={transform!r} needs a static "
+                             "shape")
+    scale_values = const_value(scales) if scales is not None else None
+    size_values = const_value(sizes) if sizes is not None else None
+    if scale_values is not None and scale_values.size:
+        factors = [float(v) for v in scale_values.reshape(-1)]
+        if factors[:2] != [1.0, 1.0] or any(f < 1 or f != int(f) for f in factors[2:]):
+            raise ConverterError(f"scales {factors} on a symbolic shape (whole-number "
+                                 "spatial factors only)")
+        out = [shape[2] * int(factors[2]), shape[3] * int(factors[3])]
+    elif size_values is not None and size_values.size:
+        out = [int(v) for v in size_values.reshape(-1)[2:]]
+    elif isinstance(sizes, relax.ShapeExpr):
+        out = list(sizes.values)[2:]  # sizes computed from shapes, known as expressions
+    elif sizes is not None and isinstance(sizes.ty, relax.ShapeType) and \
+            sizes.ty.values is not None:
+        out = list(sizes.ty.values)[2:]
+    else:
+        raise ConverterError("sizes computed at run time that are not shape expressions")
+    method = {"nearest": "nearest_neighbor", "linear": "linear", "cubic": "cubic"}[mode]
+    return _op.image.resize2d(
+        x, out, layout="NCHW", method=method, coordinate_transformation_mode=transform,
+        rounding_method=_NEAREST.get(attr_str(attrs, "nearest_mode", "round_prefer_floor"),
+                                     "round_prefer_floor") if mode == "nearest" else "",
+        cubic_alpha=float(attrs.get("cubic_coeff_a", -0.75)),
+        cubic_exclude=int(attrs.get("exclude_outside", 0)))
 
 
 def _apply_along(bb, y, weights_t, axis: int, rank: int):

@@ -69,7 +69,7 @@ def build_cpu(mod, target: ResolvedTarget, out_file: Path, fast_path: bool = Tru
         kernels = _native_kernels()
     pipeline = _pipeline(tvm_target, schedule_cpu_kernels(tvm_target, records),
                          SortShapeFuncStores, RenameSortExterns)
-    with tvm_target:
+    with tvm_target, _pass_context(mod):
         executable = relax.build(mod, target=tvm_target, relax_pipeline=pipeline)
     support = str(_native(runtime_support))
     if not stats:
@@ -100,6 +100,43 @@ def _pipeline(tvm_target, schedule, *finally_passes) -> tvm.transform.Pass:
               + cpu_generic.dataflow_lower_passes(tvm_target)
               + cpu_generic.finalize_passes(tvm_target) + list(finally_passes))
     return tvm.transform.Sequential(passes)
+
+
+def _pass_context(mod) -> tvm.transform.PassContext:
+    """The current pass context, with TIR's common-subexpression elimination off when the
+    model interpolates linearly / cubically on a symbolic size. There TVM 0.27's CSE binds
+    float expressions of the sizes (``float(W) / float(2 * W) * x``) to variables, and a
+    later pass (LowerIntrin) builds an integer interval of that float variable and aborts,
+    depending on the order in which CSE meets the expressions. LLVM eliminates the same
+    subexpressions anyway."""
+    current = tvm.transform.PassContext.current()
+    if not _symbolic_interpolation(mod):
+        return current
+    return tvm.transform.PassContext(
+        opt_level=current.opt_level, required_pass=list(current.required_pass),
+        disabled_pass=list(current.disabled_pass), instruments=list(current.instruments),
+        config={**dict(current.config), "tirx.disable_cse_tir": True})
+
+
+def _symbolic_interpolation(mod) -> bool:
+    resize = tvm.ir.Op.get("relax.image.resize2d")
+    found = False
+
+    @relax.expr_functor.visitor
+    class _Finder(relax.PyExprVisitor):
+        def visit_call_(self, call) -> None:
+            nonlocal found
+            if call.op == resize and call.attrs.method != "nearest_neighbor":
+                shape = getattr(call.args[0].ty, "shape", None)
+                if shape is None or not all(isinstance(d, tvm.tirx.IntImm)
+                                            for d in shape.values):
+                    found = True
+            super().visit_call_(call)
+
+    for function in mod.functions.values():
+        if isinstance(function, relax.Function):
+            _Finder().visit_expr(function)
+    return found
 
 
 def _native_kernels():

@@ -5,7 +5,7 @@ nests. For what stays in TVM on the fast path (layout transposes, layer norm, so
 residual adds, means) that single thread is the bottleneck, so each top-level block gets
 its leading data-parallel loops fused and marked ``parallel``; its innermost loop is
 vectorized when it is data-parallel with a constant extent that is a multiple of the vector
-width. Functions a tuning database covers are taken from the database instead
+width, and kept out of the fused loop when its extent is symbolic. Functions a tuning database covers are taken from the database instead
 (``MetaScheduleApplyDatabase``); anything already scheduled is left alone.
 """
 
@@ -39,6 +39,20 @@ def _spatial_prefix(sch: s_tir.Schedule, block) -> int:
     return count
 
 
+def _inline_elementwise(sch: s_tir.Schedule, blocks) -> bool:
+    """Inline every block but the last into its consumers where TVM can (elementwise
+    producers, as FuseOps leaves them: one buffer and one pass over memory per op of a fused
+    chain, e.g. a batch norm's multiply and add and the five ops of a hard-swish)."""
+    inlined = False
+    for block in blocks[:-1]:
+        try:
+            sch.compute_inline(block)
+            inlined = True
+        except Exception:  # noqa: BLE001 - not inlinable (a reduction, a block read twice...)
+            continue
+    return inlined
+
+
 def schedule_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc | None:
     """A parallel (+ vectorized) version of ``func``, or ``None`` when it does not apply."""
     sch = s_tir.Schedule(func)
@@ -47,7 +61,8 @@ def schedule_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc | None:
         blocks = sch.get_child_blocks(root)
     except Exception:  # noqa: BLE001 - no root block: nothing this schedule understands
         return None
-    changed = False
+    changed = _inline_elementwise(sch, blocks)
+    blocks = sch.get_child_blocks(root)
     for block in blocks:
         try:
             loops = sch.get_loops(block)
@@ -59,7 +74,12 @@ def schedule_primfunc(func: tirx.PrimFunc) -> tirx.PrimFunc | None:
             vectorize = (spatial == len(loops) and len(loops) > 1
                          and isinstance(extent, tirx.IntImm)
                          and int(extent.value) % VECTOR_LANES == 0)
-            outer = loops[: spatial - 1] if vectorize else loops[:spatial]
+            # A symbolic innermost extent (a dynamic width): keep that loop out of the fused
+            # parallel loop. Fused, every element would pay a division and a modulo by the
+            # symbolic sizes; alone, the contiguous inner loop is what LLVM vectorizes.
+            symbolic_inner = (spatial == len(loops) and len(loops) > 1
+                              and not isinstance(extent, tirx.IntImm))
+            outer = loops[: spatial - 1] if vectorize or symbolic_inner else loops[:spatial]
             if vectorize:
                 _, lanes = sch.split(inner, [None, VECTOR_LANES])
                 sch.vectorize(lanes)

@@ -85,12 +85,17 @@ def apply_input_shapes(model: ir.Model, shapes: dict[str, Shape]) -> None:
     for value in model.graph.inputs:
         if value.shape is None:
             raise ModelLoadError(f"input {value.name!r} has no shape: pass --input-shape {value.name}:D1xD2x...")
-        for index, dim in enumerate(value.shape):
-            if not isinstance(dim, int) and dim.value is None:
-                value.shape = ir.Shape(
-                    [d if isinstance(d, int) or d.value else f"{value.name}_dim{i}" for i, d in enumerate(value.shape)]
-                )
-                break
+        if any(_unnamed(dim) for dim in value.shape):
+            # unknown dims without a name (no dim_param, "?", or an exporter's -1) get one
+            # each: TVM would read -1 as a size and make every "?" a variable of that name
+            value.shape = ir.Shape([f"{value.name}_dim{i}" if _unnamed(d) else d
+                                    for i, d in enumerate(value.shape)])
+
+
+def _unnamed(dim) -> bool:
+    if isinstance(dim, int):
+        return dim < 0
+    return dim.value is None or dim.value == "?"
 
 
 def load_model(path: str | Path, input_shapes: dict[str, Shape] | None = None,

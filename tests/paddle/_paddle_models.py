@@ -27,6 +27,7 @@ VISION_MODELS = ("resnet18", "resnet50", "mobilenet_v1", "mobilenet_v2", "mobile
                  "inception_v3")
 TEXT_MODELS = ("transformer_encoder",)
 OP_ZOO = "op_zoo"  # one program with many small ops (their mappers are not in the models)
+RESIZE_ZOO = "resize_zoo"  # interp ops and conv2d_transpose on an Nx4xHxW input (H, W dynamic)
 DTYPE_ZOO = "dtype_zoo"  # parameters of every dtype the params reader maps, and a 0-d one
 _ZOO_DTYPES = {"p_fp16": ("float16", [3, 2]), "p_int8": ("int8", [5]), "p_int64": ("int64", [2, 2]),
                "p_bool": ("bool", [4]), "p_scalar": ("float32", []), "p_fp64": ("float64", [3]),
@@ -169,6 +170,32 @@ def _zoo_pir(paddle, x, ids) -> list:
     ]
 
 
+def _zoo_resize(paddle, x) -> list:
+    """What detectors' necks do at every image size: interpolation by a scale, to a fixed
+    size and to another map's run-time size (SizeTensor), each coordinate rule, and
+    transposed convolutions (grouped, output_padding)."""
+    interpolate = paddle.nn.functional.interpolate
+    half = paddle.nn.functional.avg_pool2d(x, 2, 2)
+    outs = [
+        interpolate(x, scale_factor=2, mode="nearest"),
+        interpolate(x, scale_factor=2, mode="bilinear", align_corners=False),
+        interpolate(x, scale_factor=2, mode="bilinear", align_corners=False, align_mode=1),
+        interpolate(x, scale_factor=3, mode="bilinear", align_corners=True),
+        interpolate(x, scale_factor=2, mode="bicubic", align_corners=False),
+        interpolate(x, size=[7, 5], mode="bilinear", align_corners=False),
+        interpolate(x, size=[9, 6], mode="nearest"),
+        # an FPN's top-down path: the coarse map upsampled to the lateral map's size
+        x + interpolate(half, size=paddle.shape(x)[2:], mode="nearest"),
+        x + interpolate(half, size=paddle.shape(x)[2:], mode="bilinear", align_corners=False),
+    ]
+    for layer in (paddle.nn.Conv2DTranspose(4, 6, 4, stride=2, padding=1),
+                  paddle.nn.Conv2DTranspose(4, 4, 3, stride=2, padding=1, output_padding=1,
+                                            groups=2),
+                  paddle.nn.Conv2DTranspose(4, 2, 2, stride=2, bias_attr=False)):
+        outs.append(paddle.nn.functional.relu(layer(x)))
+    return outs
+
+
 def _zoo_legacy(paddle, x, ids) -> list:
     """The same kind of ops as legacy OpDescs (Paddle 3.3's Python API builds only PIR ops
     for most of them, so the ops are appended directly with their legacy slots/attrs)."""
@@ -309,6 +336,10 @@ def _child_save(name: str, out_dir: str, fmt: str, batch: int, size: int, seed: 
                 weight = paddle.static.create_parameter(dims, dtype, name=param,
                                                         default_initializer=fill)
                 y = y + _sum_all(paddle, weight, fmt)  # keeps the parameter in the program
+            net = None
+        elif name == RESIZE_ZOO:
+            x = paddle.static.data("x", [batch_dim, 4, None, None], "float32")
+            y = _zoo_resize(paddle, x)
             net = None
         elif name == OP_ZOO:
             x = paddle.static.data("x", [batch_dim, 4, 6], "float32")

@@ -6,7 +6,7 @@ op_type)`` finds one. See ``registry.py`` for the mapper contract.
 
 from __future__ import annotations
 
-from . import activation, elementwise, math, nn, tensor  # noqa: F401  (registers mappers)
+from . import activation, elementwise, math, nn, resize, tensor  # noqa: F401  (registers)
 from .registry import REGISTRY, lookup
 
 __all__ = ["REGISTRY", "lookup", "coverage"]

@@ -1,6 +1,8 @@
 """Neural-network layers: convolution, pooling, normalization, dropout, embedding.
 
     y = conv2d(x, w)            → Conv(x, w, strides, pads, dilations, group)
+    y = conv2d_transpose(x, w)  → ConvTranspose(x, w, strides, pads, dilations, group,
+                                                output_padding)
     y = pool2d(x, ksize)        → MaxPool / AveragePool / Global*Pool
     y = batch_norm(x, m, v, s, b) → BatchNormalization(x, s, b, m, v, epsilon)
     y = layer_norm(x, s, b)     → LayerNormalization(x, s, b, axis=begin_norm_axis)
@@ -14,7 +16,7 @@ import numpy as np
 
 from .registry import register
 
-__all__ = ["conv2d", "pool2d", "batch_norm", "layer_norm", "dropout", "embedding"]
+__all__ = ["conv2d", "conv2d_transpose", "pool2d", "batch_norm", "layer_norm", "dropout", "embedding"]
 
 
 def _check_nchw(op, key: str) -> None:
@@ -51,6 +53,37 @@ def conv2d(cx, op):
              "group": int(op.attr("groups", 1))}
     attrs.update(_padding_attrs(op, op.attr("paddings", [0, 0])))
     return [cx.op("Conv", [x, w], attrs)]
+
+
+@register("conv2d_transpose", "depthwise_conv2d_transpose",
+          ins=("Input", "Filter", "output_size"), outs=("Output",))
+def conv2d_transpose(cx, op):
+    """Paddle's filter is [C_in, C_out / groups, kH, kW], as ONNX's. Paddle computes
+    ``(in - 1) * stride - pads + dilation * (k - 1) + 1 + output_padding`` like ONNX; an
+    ``output_size`` picks a size in ``[that, that + stride)``, i.e. an output_padding."""
+    _check_nchw(op, "data_format")
+    x, w = op.inputs[0], op.inputs[1]
+    strides = [int(s) for s in op.attr("strides", [1, 1])]
+    dilations = [int(d) for d in op.attr("dilations", [1, 1])]
+    attrs = {"strides": strides, "dilations": dilations, "group": int(op.attr("groups", 1))}
+    attrs.update(_padding_attrs(op, op.attr("paddings", [0, 0])))
+    padding = [int(p) for p in (op.attr("output_padding", []) or [])]
+    size = op.const(2) if len(op.inputs) > 2 and op.inputs[2] is not None else \
+        op.attr("output_size", [])
+    size = [int(s) for s in np.asarray(size if size is not None else [], np.int64).reshape(-1)]
+    if size:
+        shape, kernel = op.shape(0), op.shape(1)
+        pads = attrs.get("pads")
+        if shape is None or kernel is None or any(d < 0 for d in shape[2:]) or pads is None:
+            raise op.unsupported("output_size needs a static input size and explicit pads")
+        base = [(n - 1) * s - pads[i] - pads[i + 2] + d * (k - 1) + 1 for i, (n, s, d, k)
+                in enumerate(zip(shape[2:], strides, dilations, kernel[2:]))]
+        padding = [want - got for want, got in zip(size, base)]
+        if any(p < 0 or p >= s for p, s in zip(padding, strides)):
+            raise op.unsupported(f"output_size {size} is not reachable from {base}")
+    if padding and any(padding):
+        attrs["output_padding"] = padding
+    return [cx.op("ConvTranspose", [x, w], attrs)]
 
 
 @register("pool2d", ins=("X", "ksize"))
