@@ -83,8 +83,9 @@ def cli(ctx: click.Context, verbose: bool) -> None:
 @click.option("--min-subgraph-size", type=click.IntRange(1), default=3, show_default=True,
               help="Smaller TensorRT regions stay with TVM (as Paddle's min_subgraph_size).")
 @click.option("--input-shape-range", "shape_ranges", multiple=True,
-              metavar="NAME:MIN:OPT:MAX", help="TensorRT profile, e.g. image:1x3x224x224:"
-              "4x3x224x224:8x3x224x224 (Paddle's set_trt_dynamic_shape_info).")
+              metavar="NAME:MIN:OPT:MAX", help="Sizes a dynamic input may take, e.g. x:1x3x48x16:"
+              "1x3x48x320:8x3x48x1600: feeds outside are refused, memory is planned for the "
+              "maximum, TensorRT profiles use all three (Paddle's set_trt_dynamic_shape_info).")
 @click.option("--trt-fallback", is_flag=True,
               help="Also compile every TensorRT region with TVM, used where TensorRT is missing.")
 @click.option("--calib-data", type=click.Path(path_type=Path), default=None,
@@ -127,10 +128,9 @@ def compile_command(model: Path, target: str, host: str | None, output: Path,
     from .compiler.const_inputs import load_const_inputs
     from .compiler.frontends import parse_input_shapes
 
-    trt_options = {}
+    trt_options = {"input_shape_ranges": _parse_shape_ranges(shape_ranges)}
     if "tensorrt" in target:
-        trt_options = dict(trt_precision=trt_precision, min_subgraph_size=min_subgraph_size,
-                           input_shape_ranges=_parse_shape_ranges(shape_ranges),
+        trt_options.update(trt_precision=trt_precision, min_subgraph_size=min_subgraph_size,
                            trt_fallback=trt_fallback, build_engines=build_engines,
                            calib_data=str(calib_data) if calib_data else None)
     manifest = compile_model(model, output, target=target, host=host,

@@ -76,6 +76,7 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
     from .frontends import load_model
     from .lowering import lower_to_relax
     from .runtime_functions import check_runtime_functions
+    from .shape_ranges import bound_symbolic_dims, dim_ranges
     from .target import parse_target
 
     opts = CompileOptions(target=target, **options)
@@ -100,6 +101,8 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
         raise ModelLoadError(str(exc)) from None
     timings["passes"] = time.perf_counter() - start - timings["import"]
     lowered = lower_to_relax(source.model)
+    ranges = dim_ranges(lowered.mod, dict(opts.input_shape_ranges or {}))
+    lowered.mod = bound_symbolic_dims(lowered.mod, ranges)
     with artifact_writer(output) as staging:
         mark = time.perf_counter()
         build_info = build_library(lowered.mod, resolved, staging / LIBRARY_NAME, opts)
@@ -115,6 +118,8 @@ def compile_model(model_path: str | Path, output: str | Path, target: str = "llv
             "library": LIBRARY_NAME,
             "inputs": [spec.to_json() for spec in lowered.inputs],
             "outputs": [spec.to_json() for spec in lowered.outputs],
+            **({"dim_ranges": {name: [values[0], values[-1]] for name, values in ranges.items()}}
+               if ranges else {}),
             "source": {"format": source.format, "file": source.files[0].name,
                        "sha256": source.sha256},
             "opt_level": opts.opt_level,

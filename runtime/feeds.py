@@ -66,7 +66,8 @@ def arrays_in_order(feed: Feed | Mapping[str, Any] | Sequence[Any], names: list[
 
 
 def check_arrays(specs: Sequence[TensorSpec], plain: PlainChecks,
-                 arrays: list[np.ndarray]) -> list[np.ndarray]:
+                 arrays: list[np.ndarray],
+                 ranges: Mapping[str, tuple[int, int]] | None = None) -> list[np.ndarray]:
     """Validate numpy arrays (in input order) against ``specs``; returns them, low-precision
     ones viewed as their uint8 storage. ``plain`` (from plain_input_checks) is the fast path
     for the common case; errors are explained by the full walk."""
@@ -83,17 +84,19 @@ def check_arrays(specs: Sequence[TensorSpec], plain: PlainChecks,
             raise InputMismatchError(
                 f"input {spec.name!r}: expected dtype {spec.dtype}, got {array.dtype}"
             )
-        check_shape(spec, array.shape, bound)
+        check_shape(spec, array.shape, bound, ranges)
     return arrays
 
 
-def plain_input_checks(specs: Sequence[TensorSpec]
-                        ) -> tuple[tuple[np.dtype, tuple[int | None, ...]], ...] | None:
+def plain_input_checks(specs: Sequence[TensorSpec],
+                       ranges: Mapping[str, tuple[int, int]] | None = None
+                       ) -> tuple[tuple[np.dtype, tuple[int | None, ...]], ...] | None:
     """Per input (numpy dtype, dims with None for a named dimension) when a feed can be
-    checked dimension by dimension: no low-precision storage and no dimension name shared
-    by two places (those need check_feed's full walk). None otherwise."""
+    checked dimension by dimension: no low-precision storage, no dimension name shared
+    by two places and no dim ranges (those need check_feed's full walk). None otherwise."""
     names = [d for spec in specs for d in spec.shape if not isinstance(d, int)]
-    if len(names) != len(set(names)) or any(spec.storage is not None for spec in specs):
+    if len(names) != len(set(names)) or any(spec.storage is not None for spec in specs) or \
+            ranges:
         return None
     return tuple((np.dtype(spec.dtype),
                   tuple(d if isinstance(d, int) else None for d in spec.shape))
@@ -134,7 +137,8 @@ def logical_view(spec: TensorSpec, array: np.ndarray) -> np.ndarray:
     return array if spec.storage is None else array.view(ml_dtype(spec))
 
 
-def check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tuple[int, str]]) -> None:
+def check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tuple[int, str]],
+                ranges: Mapping[str, tuple[int, int]] | None = None) -> None:
     def mismatch() -> InputMismatchError:
         want = "x".join(str(d) for d in spec.shape) or "scalar"
         got = "x".join(str(d) for d in shape) or "scalar"
@@ -142,7 +146,13 @@ def check_shape(spec: TensorSpec, shape: tuple[int, ...], bound: dict[str, tuple
 
     if len(shape) != len(spec.shape):
         raise mismatch()
-    for want, got in zip(spec.shape, shape):
+    for axis, (want, got) in enumerate(zip(spec.shape, shape)):
+        if not isinstance(want, int) and ranges and want in ranges and \
+                not ranges[want][0] <= got <= ranges[want][1]:
+            low, high = ranges[want]
+            raise InputMismatchError(
+                f"input {spec.name!r}: dimension {axis} ({want!r}) is {got}, outside the "
+                f"range {low}..{high} the model was compiled for (--input-shape-range)")
         if isinstance(want, int):
             if want != got:
                 raise mismatch()

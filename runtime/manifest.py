@@ -88,6 +88,12 @@ class Manifest:
     def library(self) -> str:
         return self.raw["library"]
 
+    @property
+    def dim_ranges(self) -> dict[str, tuple[int, int]]:
+        """Symbolic dim name → (min, max) the model was compiled for (``--input-shape-range``)."""
+        return {name: (int(lo), int(hi)) for name, (lo, hi) in
+                (self.raw.get("dim_ranges") or {}).items()}
+
 
 def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
     digest = hashlib.sha256()
@@ -195,6 +201,12 @@ def manifest_problem(raw: Any) -> str | None:
             isinstance(e, dict) and _is_name(e.get("soname")) and "/" not in e["soname"]
             and (e.get("package") is None or _is_name(e.get("package"))) for e in libraries):
         return "native_libraries must list {soname, package} with bare library names"
+    ranges = raw.get("dim_ranges")
+    if ranges is not None and not (isinstance(ranges, dict) and all(
+            _is_name(name) and isinstance(bounds, list) and len(bounds) == 2 and
+            all(isinstance(b, int) and not isinstance(b, bool) for b in bounds) and
+            0 <= bounds[0] <= bounds[1] for name, bounds in ranges.items())):
+        return "dim_ranges must map dimension names to [min, max]"
     batch_one = raw.get("batch_one")
     if batch_one is not None and not (
             isinstance(batch_one, dict) and _is_name(batch_one.get("function"))

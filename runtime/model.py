@@ -18,6 +18,7 @@ from .feeds import (Feed, ManifestSpecs, arrays_in_order, check_arrays, check_sh
                     logical_view, numpy_dtype, plain_input_checks)
 from .manifest import Manifest, TensorSpec, read_manifest
 from .native_libraries import load_native_libraries
+from .stale_library import loadable_library
 
 __all__ = ["Model", "load", "parse_device", "set_num_threads"]
 
@@ -103,7 +104,8 @@ class Model(ManifestSpecs):
         library = self.path / self.manifest.library
         load_native_libraries(self.manifest.raw.get("native_libraries", []))
         try:
-            self._library = tvm.runtime.load_module(str(library))
+            sha256 = self.manifest.raw.get("files", {}).get(self.manifest.library, "")
+            self._library = tvm.runtime.load_module(str(loadable_library(library, sha256)))
         except Exception as exc:  # the loader raises plain TVM errors
             raise ArtifactError(f"{library}: cannot load the compiled library: {exc}") from None
         # Fast-path libraries run TVM's parallel loops on the oneDNN kernels' OpenMP team
@@ -126,7 +128,7 @@ class Model(ManifestSpecs):
         self._lock = threading.Lock()
         # After a run has evicted the caches, each Python step of run() costs ~10-40 us
         # (str(tensor.dtype) ~37 us): what run() checks per call is prepared here.
-        self._plain_inputs = plain_input_checks(self.inputs)
+        self._plain_inputs = plain_input_checks(self.inputs, self.manifest.dim_ranges)
         self._output_dtypes = tuple(numpy_dtype(spec.storage or spec.dtype)
                                     for spec in self.outputs)
         # input index → (tensor reused by run(), its shape, dtype, numpy view or None)
@@ -161,7 +163,8 @@ class Model(ManifestSpecs):
 
     def check_feed(self, feed: Feed) -> list[np.ndarray]:
         """Validate a feed against the manifest; return the arrays in input order."""
-        return check_arrays(self.inputs, self._plain_inputs, self._arrays_in_order(feed))
+        return check_arrays(self.inputs, self._plain_inputs, self._arrays_in_order(feed),
+                            self.manifest.dim_ranges)
 
     def run(self, feed: Feed) -> dict[str, np.ndarray]:
         """Run the model; returns a dict output name → numpy array."""
@@ -279,7 +282,8 @@ class Model(ManifestSpecs):
                 raise InputMismatchError(
                     f"input {spec.name!r}: expected dtype {spec.dtype}, got {tensor.dtype}"
                 )
-            check_shape(spec, tuple(int(d) for d in tensor.shape), bound)
+            check_shape(spec, tuple(int(d) for d in tensor.shape), bound,
+                        self.manifest.dim_ranges)
         return dict(zip(self.output_names, self.run_device(tensors)))
 
     def _dlpack_tensor(self, tvm: Any, value: Any) -> Any:

@@ -137,7 +137,7 @@ class NativeModel(ManifestSpecs):
         self.manifest = Manifest(manifest.raw, manifest.inputs, manifest.outputs,
                                  signer=signer or None)
         self.device_kind = self.manifest.device_kind
-        self._plain_inputs = plain_input_checks(self.inputs)
+        self._plain_inputs = plain_input_checks(self.inputs, self.manifest.dim_ranges)
         self._output_dtypes = tuple(np.dtype(spec.storage or spec.dtype) if spec.dtype !=
                                     "bfloat16" else None for spec in self.outputs)
 
@@ -173,7 +173,7 @@ class NativeModel(ManifestSpecs):
         """Validate a feed against the manifest; return the arrays in input order."""
         arrays = [value if type(value) is np.ndarray else np.asarray(value)
                   for value in arrays_in_order(feed, self.input_names)]
-        return check_arrays(self.inputs, self._plain_inputs, arrays)
+        return check_arrays(self.inputs, self._plain_inputs, arrays, self.manifest.dim_ranges)
 
     def run(self, feed: Feed) -> dict[str, np.ndarray]:
         """Run the model; returns a dict output name → numpy array."""

@@ -15,48 +15,15 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import CompileError, InputMismatchError
+from ..shape_ranges import dim_ranges
 from ..target import ResolvedTarget
 from .calibration import load_calibration_data
 from .partition import partition_for_regions
 
-__all__ = ["PRECISIONS", "build_tensorrt_library", "dim_ranges"]
+__all__ = ["PRECISIONS", "build_tensorrt_library"]
 
 log = logging.getLogger("paddlec.compiler.tensorrt")
 PRECISIONS = ("fp32", "fp16", "int8")
-
-
-def dim_ranges(mod, ranges: dict[str, tuple]) -> dict[str, list[int]]:
-    """``{"image": ([1,3,224,224], [4,...], [8,...])}`` → ``{"N": [1, 4, 8]}`` checked against
-    the model's inputs (static dims must agree, min <= opt <= max)."""
-    import tvm
-
-    params = {param.name: param for param in mod["main"].params}
-    found: dict[str, list[int]] = {}
-    for name, triple in ranges.items():
-        if name not in params:
-            raise InputMismatchError(f"--input-shape-range {name}: no such input "
-                                     f"(inputs: {', '.join(params)})")
-        dims = list(params[name].ty.shape.values)
-        low, opt, high = (list(map(int, item)) for item in triple)
-        if not len(low) == len(opt) == len(high) == len(dims):
-            raise InputMismatchError(f"--input-shape-range {name}: rank differs from the "
-                                     f"input's rank {len(dims)}")
-        for axis, dim in enumerate(dims):
-            values = [low[axis], opt[axis], high[axis]]
-            if not 1 <= values[0] <= values[1] <= values[2]:
-                raise InputMismatchError(f"--input-shape-range {name}: axis {axis} needs "
-                                         f"1 <= min <= opt <= max, got {values}")
-            if isinstance(dim, tvm.tirx.IntImm):
-                if set(values) != {int(dim.value)}:
-                    raise InputMismatchError(f"--input-shape-range {name}: axis {axis} is "
-                                             f"static ({int(dim.value)}), got {values}")
-                continue
-            key = str(dim)
-            if key in found and found[key] != values:
-                raise InputMismatchError(f"--input-shape-range: dimension {key} gets "
-                                         f"{found[key]} and {values}")
-            found[key] = values
-    return found
 
 
 def build_tensorrt_library(mod, target: ResolvedTarget, out_file: Path, options) -> dict:

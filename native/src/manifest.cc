@@ -234,6 +234,19 @@ Manifest ReadManifest(const std::string& folder, const std::vector<std::string>&
       }
     }
   }
+  if (std::optional<Any> ranges = Find(raw, "dim_ranges");
+      ranges && ranges->type_index() != kTVMFFINone) {
+    const char* problem = "dim_ranges must map dimension names to [min, max]";
+    if (!IsObject(*ranges)) Malformed(path, problem);
+    for (const auto& [name, bounds] : ranges->cast<json::Object>()) {
+      if (!IsName(name) || !IsArray(bounds)) Malformed(path, problem);
+      auto pair = bounds.cast<json::Array>();
+      if (pair.size() != 2 || !IsInt(pair[0]) || !IsInt(pair[1])) Malformed(path, problem);
+      int64_t low = pair[0].cast<int64_t>(), high = pair[1].cast<int64_t>();
+      if (low < 0 || low > high) Malformed(path, problem);
+      manifest.dim_ranges[AsString(name)] = {low, high};
+    }
+  }
   for (const char* key : {"tensorrt", "cuda", "cpu", "source"}) {
     std::optional<Any> value = Find(raw, key);
     if (value && value->type_index() != kTVMFFINone && !IsObject(*value)) {

@@ -36,6 +36,7 @@ struct Manifest {
   std::vector<NativeLibrary> native_libraries;
   std::string batch_one_function;
   std::vector<int64_t> batch_one_inputs;
+  std::map<std::string, std::pair<int64_t, int64_t>> dim_ranges;  // symbolic dim -> min, max
   bool has_tensorrt_regions = false;
   std::string signer;  // fingerprint of the trusted key that signed it, when checked
 };

@@ -3,15 +3,22 @@
 #include "predictor.h"
 
 #include <dlfcn.h>
+#include <link.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <tvm/ffi/container/array.h>
 #include <tvm/ffi/container/shape.h>
 #include <tvm/ffi/dtype.h>
 #include <tvm/ffi/error.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <sstream>
 
+#include "crypto.h"
 #include "failure.h"
 
 namespace paddlec {
@@ -140,6 +147,47 @@ std::string Dims(const std::vector<Dim>& shape) {
   return text.empty() ? "scalar" : text;
 }
 
+// glibc's dlopen hands back a library already loaded under the same file name (a name it
+// also records when a second path reaches an already loaded file) even when the file there
+// was replaced since: an artifact recompiled into the same folder would run the old code.
+// dlopen(RTLD_NOLOAD) tells whether the name is taken and dlinfo which file holds it; when
+// that is not the file now at the path, the library is loaded from a copy named after its
+// sha256 in the temporary directory (runtime/stale_library.py does the same).
+bool SameFile(const char* a, const char* b) {
+  struct stat first, second;
+  return stat(a, &first) == 0 && stat(b, &second) == 0 && first.st_dev == second.st_dev &&
+         first.st_ino == second.st_ino;
+}
+
+std::string LoadableLibrary(const std::string& library, const std::string& sha256) {
+  char real[PATH_MAX];
+  if (realpath(library.c_str(), real) == nullptr) return library;
+  void* handle = dlopen(real, RTLD_LAZY | RTLD_NOLOAD);
+  if (handle == nullptr) return library;
+  struct link_map* loaded = nullptr;
+  bool current = dlinfo(handle, RTLD_DI_LINKMAP, &loaded) == 0 && loaded != nullptr &&
+                 loaded->l_name != nullptr && SameFile(loaded->l_name, real);
+  dlclose(handle);  // the reference RTLD_NOLOAD added
+  if (current) return library;
+  const char* tmp = getenv("TMPDIR");
+  std::string folder = tmp && *tmp ? tmp : "/tmp";
+  std::string name = library.substr(library.find_last_of('/') + 1);
+  std::string copy = folder + "/paddlec-" + sha256.substr(0, 40) + "-" + name;
+  if (std::ifstream(copy).good() && Sha256File(copy) == sha256) return copy;
+  std::string staging = copy + "." + std::to_string(getpid());
+  {
+    std::ifstream source(real, std::ios::binary);
+    std::ofstream target(staging, std::ios::binary | std::ios::trunc);
+    target << source.rdbuf();
+    if (!target) throw Failure(PC_ERROR_ARTIFACT, staging + ": cannot write a copy of " +
+                                                      library);
+  }
+  if (rename(staging.c_str(), copy.c_str()) != 0 || Sha256File(copy) != sha256) {
+    throw Failure(PC_ERROR_ARTIFACT, copy + ": cannot place a copy of " + library);
+  }
+  return copy;
+}
+
 }  // namespace
 
 DLDataType ExchangedType(const TensorSpec& spec) {
@@ -180,7 +228,8 @@ std::unique_ptr<Predictor> Predictor::Create(const PC_Config& config) {
   LoadNativeLibraries(manifest, config);
   std::string library = manifest.folder + "/" + manifest.library;
   try {
-    artifact->library = tvm::ffi::Module::LoadFromFile(library);
+    artifact->library = tvm::ffi::Module::LoadFromFile(
+        LoadableLibrary(library, manifest.files.at(manifest.library)));
   } catch (const std::exception& error) {
     throw Failure(PC_ERROR_ARTIFACT,
                   library + ": cannot load the compiled library: " + LastLine(error));
@@ -274,6 +323,16 @@ void Predictor::CheckFeeds() const {
     }
     for (size_t i = 0; i < spec.shape.size(); ++i) {
       if (spec.shape[i].size >= 0) continue;
+      auto range = artifact_->manifest.dim_ranges.find(spec.shape[i].name);
+      if (range != artifact_->manifest.dim_ranges.end() &&
+          (tensor.shape[i] < range->second.first || tensor.shape[i] > range->second.second)) {
+        throw Failure(PC_ERROR_INPUT_MISMATCH,
+                      "input '" + spec.name + "': dimension " + std::to_string(i) + " ('" +
+                          spec.shape[i].name + "') is " + std::to_string(tensor.shape[i]) +
+                          ", outside the range " + std::to_string(range->second.first) + ".." +
+                          std::to_string(range->second.second) +
+                          " the model was compiled for (--input-shape-range)");
+      }
       auto [it, fresh] = bound.emplace(spec.shape[i].name,
                                        std::make_pair(tensor.shape[i], spec.name));
       if (!fresh && it->second.first != tensor.shape[i]) {
