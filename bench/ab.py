@@ -12,7 +12,8 @@ bootstrap interval (``stats.paired_speedup``; > 1: B is faster), and each
 process's speedup. Resolution: two builds of the same source (ResNet-50, batch 1) measured
 1.004–1.014 in single processes, so read a speedup under ~1.015 as no difference whatever its
 interval says. Use it to measure a compiler or kernel change: compile the model before and
-after.
+after, or an artifact compiled with dynamic dims against one compiled static for a shape
+(the feed then takes the static one's shape).
 """
 
 from __future__ import annotations
@@ -38,7 +39,9 @@ def _times_one_order(first: Path, second: Path, batch: int, threads: int, rounds
     from .runner import _feeds
 
     models = [runtime.load(path, num_threads=threads) for path in (first, second)]
-    feed = _feeds(models[0].inputs, batch)
+    # a static artifact fixes the feed's shape for both (dynamic vs static at one shape)
+    static = [m for m in models if all(isinstance(d, int) for s in m.inputs for d in s.shape)]
+    feed = _feeds((static or models)[0].inputs, batch)
     return interleaved_times([lambda m=m: m.run(feed) for m in models], rounds, warmup)
 
 

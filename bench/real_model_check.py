@@ -8,7 +8,11 @@ is compiled once, as saved (its dynamic dims stay symbolic), and run at every sh
 ``SHAPES`` on the same inputs as the reference: Paddle Inference for ``.pdmodel`` models (in a
 child process: Paddle loads its own oneDNN), onnxruntime for ONNX. The error is
 ``max|paddlec - reference| / max|reference|`` over each output, and must stay within
-``TOLERANCE``. Task-level checks on top: recognizers read rendered text lines (one width per
+``TOLERANCE`` (``DETECTOR_TOLERANCE`` for text detectors: their squeeze-excite blocks average
+whole feature maps, which the references sum in one float32 sequence; on PP-OCRv4 det at
+640x640 onnxruntime's mean at one such node is 3e-4 off the float64 mean of its own input,
+paddlec's, summed axis by axis, 3e-6, and the sigmoid head carries that difference to the
+text map. The binarized-map check below is what guards those models' task). Task-level checks on top: recognizers read rendered text lines (one width per
 line, as OCR runs them) and must decode to exactly the reference's text; detectors' text maps
 binarized at 0.3 (PaddleOCR's threshold) must agree on all but ``DET_PIXELS`` of the pixels;
 classifiers must pick the same class. Detectors read pages of rendered text (noise
@@ -30,9 +34,11 @@ import numpy as np
 
 from .real_models import MODELS, default_cache, fetch, fetch_asset
 
-__all__ = ["SHAPES", "TOLERANCE", "ModelReport", "check_model", "render_text_lines"]
+__all__ = ["DETECTOR_TOLERANCE", "SHAPES", "TOLERANCE", "ModelReport", "check_model",
+           "render_text_lines"]
 
 TOLERANCE = 1e-4
+DETECTOR_TOLERANCE = 1e-3
 DET_PIXELS = 1e-3
 
 _DET = [(1, 3, 320, 320), (1, 3, 640, 640), (2, 3, 960, 544)]
@@ -93,7 +99,12 @@ class ModelReport:
 
     @property
     def ok(self) -> bool:
-        return bool(self.errors) and self.max_error <= TOLERANCE and not self.task
+        return bool(self.errors) and self.max_error <= self.tolerance and not self.task
+
+    @property
+    def tolerance(self) -> float:
+        text_detector = "detection" in self.family and "layout" not in self.family
+        return DETECTOR_TOLERANCE if text_detector else TOLERANCE
 
 
 def _reference(name: str, path: Path, feeds: list[np.ndarray], work: Path) -> list[list]:

@@ -358,23 +358,23 @@ def _drive(slots: list[_Slot], pending: list[Path], timeout: float,
         busy = [slot for slot in slots if slot.case is not None]
         ready = wait([slot.conn for slot in busy] + [slot.proc.sentinel for slot in busy], 1.0)
         for slot in busy:
-            record = None
+            record, case = None, slot.case
             if slot.conn in ready:
                 try:
                     record = slot.conn.recv()
                 except EOFError:
                     record = None
             if record is None and (slot.proc.sentinel in ready or not slot.proc.is_alive()):
-                record = {"case": slot.case.name, "op": _op_of(slot.case), "status": "crash",
+                record = {"case": case.name, "op": _op_of(case), "status": "crash",
                           "detail": f"worker died (exit {slot.proc.exitcode})"}
                 slot.restart()
             elif record is None and time.monotonic() - slot.started > timeout:
-                record = {"case": slot.case.name, "op": _op_of(slot.case), "status": "timeout",
+                record = {"case": case.name, "op": _op_of(case), "status": "timeout",
                           "detail": f"over {timeout:.0f}s"}
                 slot.restart()
             if record is None:
                 continue
-            record.setdefault("tensor_only", _tensor_only(slot.case))
+            record.setdefault("tensor_only", _tensor_only(case))
             record.setdefault("bound", [])
             record["seconds"] = round(time.monotonic() - slot.started, 2)
             records.append(record)

@@ -14,7 +14,7 @@ from paddlec.runtime.model import Model
 
 def _model(*specs: TensorSpec) -> Model:
     model = object.__new__(Model)  # only what check_feed reads
-    model.manifest = SimpleNamespace(inputs=specs)
+    model.manifest = SimpleNamespace(inputs=specs, dim_ranges={})
     model._plain_inputs = plain_input_checks(specs)
     return model
 

@@ -12,6 +12,7 @@ width, and kept out of the fused loop when its extent is symbolic. Functions a t
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import tvm
@@ -39,12 +40,36 @@ def _spatial_prefix(sch: s_tir.Schedule, block) -> int:
     return count
 
 
+def _read_once_by_each_consumer(sch: s_tir.Schedule, block) -> bool:
+    """Whether every consumer of ``block`` loads its output once. Inlining copies the
+    producer's expression into each load, so a chain whose consumers load twice (x * x, a
+    cast read by a max and a subtract) grows exponentially: one attention case took 9 minutes
+    in LLVM."""
+    writes = sch.get(block).writes
+    if len(writes) != 1:
+        return False
+    # TVM 0.27 exposes no TIR visitor to Python: count the loads in the printed consumer
+    load = re.compile(rf"(?<![\w.]){re.escape(writes[0].source.name)}\[")
+    for consumer in sch.get_consumers(block):
+        if len(load.findall(sch.get(consumer).body.script())) > 1:
+            return False
+    return True
+
+
 def _inline_elementwise(sch: s_tir.Schedule, blocks) -> bool:
     """Inline every block but the last into its consumers where TVM can (elementwise
     producers, as FuseOps leaves them: one buffer and one pass over memory per op of a fused
-    chain, e.g. a batch norm's multiply and add and the five ops of a hard-swish)."""
+    chain, e.g. a batch norm's multiply and add and the five ops of a hard-swish).
+
+    Nothing is inlined into a function with an opaque block (one that declares no writes:
+    an extern call, a hand-written loop nest such as NMS's): TVM cannot see what it reads,
+    and would inline a buffer it still uses."""
+    if any(not sch.get(block).writes for block in blocks):
+        return False
     inlined = False
     for block in blocks[:-1]:
+        if not _read_once_by_each_consumer(sch, block):
+            continue
         try:
             sch.compute_inline(block)
             inlined = True
