@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 from tvm import relax
 
-from ._common import dtype_of, ndim, normalize_axes, require_const, static_shape
+from ._common import dtype_of, ndim, normalize_axes, require_const, shape_of, static_shape
 from .registry import converter
 
 __all__ = ["REDUCE_OPS", "exact_max", "exact_min", "mean_axis_by_axis"]
@@ -47,10 +47,14 @@ def _axis_by_axis(reduce):
     reduction in one sequential loop, whose float rounding error grows with the number of
     elements: a mean over a 320x320 map (a detector's squeeze-excite) was 5e-5 off. Per axis
     it grows with the longest axis only. Exact in real arithmetic for sums, and for float means
-    (every partial mean averages the same count)."""
+    (every partial mean averages the same count). Only where a reduced axis is symbolic: a
+    static mean over H and W is what the CPU fast path runs as a oneDNN pool."""
 
     def emit(x, axes, keep):
         if axes is None or len(axes) < 2:
+            return reduce(x, axes, keep)
+        dims = shape_of(x)
+        if all(isinstance(dims[axis], int) for axis in axes):
             return reduce(x, axes, keep)
         for axis in sorted(axes, reverse=True):
             x = reduce(x, [axis], True)
