@@ -246,13 +246,13 @@ def check_model(name: str, work: Path, cache: Path | None = None,
 
 
 def markdown_table(reports: list[ModelReport]) -> str:
-    rows = ["| model | format | family | dynamic dims | shapes run | max rel err | status |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| model | format | family | dynamic dims | shapes run | max rel err | tolerance "
+            "| status |", "|---|---|---|---|---|---|---|---|"]
     for r in reports:
         dims = ", ".join(r.symbolic_dims) or "none (saved static)"
         status = "matches" if r.ok else "FAILS: " + "; ".join(r.task or ["error too large"])
         rows.append(f"| {r.name} | {r.source_format} | {r.family} | {dims} | {len(r.errors)} | "
-                    f"{r.max_error:.1e} | {status} |")
+                    f"{r.max_error:.1e} | {r.tolerance:.0e} | {status} |")
     return "\n".join(rows)
 
 
