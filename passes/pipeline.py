@@ -27,6 +27,7 @@ import onnx_ir.passes.common as common
 from .batchnorm_to_affine import BatchNormToAffinePass
 from .cast_elimination import CastEliminationPass
 from .constant_folding import ConstantFoldingPass
+from .conv_transpose_to_conv import ConvTransposeToConvPass
 from .dropout_elimination import DropoutEliminationPass
 from .fold_affine_chain import FoldAffineChainPass
 from .fold_matmul_transpose_scale import FoldMatMulTransposeScalePass
@@ -116,6 +117,8 @@ PASSES: list[PassSpec] = [
              "Mul(Conv(x, W, B), per-channel c) → Conv(x, W*c, B*c)"),
     PassSpec("fuse_conv_add", 2, FuseConvAddPass,
              "Add(Conv(x, W, B), per-channel c) → Conv(x, W, B + c)"),
+    PassSpec("conv_transpose_to_conv", 2, ConvTransposeToConvPass,
+             "ConvTranspose with kernel == stride → DepthToSpace(Conv 1x1), for oneDNN"),
     PassSpec("fuse_matmul_add", 2, FuseMatMulAddPass,
              "Add(MatMul(a, b), c), 2-D → Gemm(a, b, c)"),
     PassSpec("fold_matmul_transpose_scale", 2, FoldMatMulTransposeScalePass,

@@ -8,6 +8,9 @@
   (a zero column stands for "none") followed by a sum over the block offsets.
 * ``y = SpaceToDepth(x, blocksize, mode)``: TVM 0.27 ignores ``mode`` (opset 28 added
   ``CRD``) and always gives ``DCR``; here both orders are reshape/transpose/reshape.
+* ``y = DepthToSpace(x, blocksize, mode)`` (1, 11, 13): one gather-like compute (TOPI's
+  ``depth_to_space``), not TVM's reshape/transpose/reshape, whose flat indices divide by
+  the symbolic sizes on every element (and took LLVM minutes once fused with a tail).
 """
 
 from __future__ import annotations
@@ -20,9 +23,26 @@ from tvm import relax
 from ._common import attr_str, dtype_of, ndim, normalize_axes, require_const, static_shape
 from .registry import ConverterError, converter
 
-__all__ = ["center_crop_pad", "col2im", "space_to_depth"]
+__all__ = ["center_crop_pad", "col2im", "depth_to_space", "space_to_depth"]
 
 _op = relax.op
+
+
+@converter("", "DepthToSpace", 1)
+def depth_to_space(bb, inputs, attrs, ctx):
+    """y[n, c, h*b + i, w*b + j] = x[n, channel, h, w]: channel (i*b + j)*C + c (DCR) or
+    c*b*b + i*b + j (CRD)."""
+    from tvm import topi
+
+    x = inputs[0]
+    if ndim(x) != 4:
+        raise ConverterError("DepthToSpace: the input must be 4-D (NCHW)")
+    mode = attr_str(attrs, "mode", "DCR")
+    if mode not in ("DCR", "CRD"):
+        raise ConverterError(f"DepthToSpace: unknown mode {mode!r}")
+    # TOPI spells CRD "CDR"
+    return bb.emit_te(topi.nn.depth_to_space, x, int(attrs["blocksize"]), "NCHW",
+                      "DCR" if mode == "DCR" else "CDR")
 
 
 @converter("", "CenterCropPad", 18)

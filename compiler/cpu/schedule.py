@@ -40,6 +40,22 @@ def _spatial_prefix(sch: s_tir.Schedule, block) -> int:
     return count
 
 
+def _indexes_by_its_own_loops(sch: s_tir.Schedule, block) -> bool:
+    """Whether ``block`` reads every input at its own iterators or constants (elementwise,
+    broadcast, transpose), not at computed indices (a reshape's divisions and modulos).
+    Inlined, those indices are copied into every consumer's loads, and a reshape chain on
+    symbolic sizes multiplies them: a detector's DepthToSpace kept LLVM busy for minutes."""
+    own = [iv.var for iv in sch.get(block).iter_vars]
+    for region in sch.get(block).reads:
+        for axis in region.region:
+            index = axis.min
+            plain = isinstance(index, tirx.IntImm) or any(index.same_as(v) for v in own)
+            if not plain or not (isinstance(axis.extent, tirx.IntImm)
+                                 and int(axis.extent.value) == 1):
+                return False
+    return True
+
+
 def _read_once_by_each_consumer(sch: s_tir.Schedule, block) -> bool:
     """Whether every consumer of ``block`` loads its output once. Inlining copies the
     producer's expression into each load, so a chain whose consumers load twice (x * x, a
@@ -68,7 +84,8 @@ def _inline_elementwise(sch: s_tir.Schedule, blocks) -> bool:
         return False
     inlined = False
     for block in blocks[:-1]:
-        if not _read_once_by_each_consumer(sch, block):
+        if not _indexes_by_its_own_loops(sch, block) or not _read_once_by_each_consumer(
+                sch, block):
             continue
         try:
             sch.compute_inline(block)
