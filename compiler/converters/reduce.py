@@ -53,9 +53,10 @@ def _axis_by_axis(reduce):
     def emit(x, axes, keep):
         if axes is None or len(axes) < 2:
             return reduce(x, axes, keep)
-        dims = shape_of(x)
-        if all(isinstance(dims[axis], int) for axis in axes):
-            return reduce(x, axes, keep)
+        if getattr(x.ty, "shape", None) is not None:  # (an unnormalized abs(x): unknown)
+            dims = shape_of(x)
+            if all(isinstance(dims[axis], int) for axis in axes):
+                return reduce(x, axes, keep)
         for axis in sorted(axes, reverse=True):
             x = reduce(x, [axis], True)
         return x if keep else _op.squeeze(x, sorted(axes))
