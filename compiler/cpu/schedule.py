@@ -5,8 +5,10 @@ nests. For what stays in TVM on the fast path (layout transposes, layer norm, so
 residual adds, means) that single thread is the bottleneck, so each top-level block gets
 its leading data-parallel loops fused and marked ``parallel``; its innermost loop is
 vectorized when it is data-parallel with a constant extent that is a multiple of the vector
-width, and kept out of the fused loop when its extent is symbolic. Functions a tuning database covers are taken from the database instead
-(``MetaScheduleApplyDatabase``); anything already scheduled is left alone.
+width, and kept out of the fused loop when its extent is symbolic. Elementwise producers are
+inlined into their consumers first (one pass over memory per fused chain). Functions a
+tuning database covers are taken from the database instead (``MetaScheduleApplyDatabase``);
+anything already scheduled is left alone.
 """
 
 from __future__ import annotations
