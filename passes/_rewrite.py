@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import onnx_ir as ir
 
-__all__ = ["Match", "RewriteRule", "add_initializer", "attr_float", "attr_int", "bypass",
-           "const_array", "is_onnx_op", "replace_node", "sole_consumer", "static_shape"]
+__all__ = ["Match", "RewriteRule", "add_initializer", "attr_float", "attr_int", "attr_ints",
+           "bypass", "const_array", "is_onnx_op", "replace_node", "sole_consumer",
+           "static_shape"]
 
 log = logging.getLogger("paddlec.passes")
 
@@ -156,6 +157,11 @@ def bypass(graph: ir.Graph, node: ir.Node, source: ir.Value) -> None:
 def attr_int(node: ir.Node, name: str, default: int) -> int:
     attr = node.attributes.get(name)
     return default if attr is None else int(attr.value)
+
+
+def attr_ints(node: ir.Node, name: str, default: list[int]) -> list[int]:
+    attr = node.attributes.get(name)
+    return list(attr.as_ints()) if attr is not None else default
 
 
 def attr_float(node: ir.Node, name: str, default: float) -> float:

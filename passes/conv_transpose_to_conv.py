@@ -19,14 +19,10 @@ from __future__ import annotations
 import numpy as np
 import onnx_ir as ir
 
-from ._rewrite import Match, RewriteRule, add_initializer, attr_int, const_array, replace_node
+from ._rewrite import (Match, RewriteRule, add_initializer, attr_int, attr_ints, const_array,
+                       replace_node)
 
 __all__ = ["ConvTransposeToConvPass"]
-
-
-def _ints(node: ir.Node, name: str) -> list[int] | None:
-    attr = node.attributes.get(name)
-    return None if attr is None else [int(v) for v in attr.value]
 
 
 class ConvTransposeToConvPass(RewriteRule):
@@ -46,16 +42,16 @@ class ConvTransposeToConvPass(RewriteRule):
                 node.inputs[2]) is None:
             return "the bias is not a constant"
         kernel = list(weight.shape[2:])
-        strides = _ints(node, "strides") or [1, 1]
+        strides = attr_ints(node, "strides", [1, 1])
         if attr_int(node, "group", 1) != 1:
             return "grouped"
         if kernel != strides or kernel[0] != kernel[1] or kernel[0] < 2:
             return f"kernel {kernel} is not the stride {strides}"
-        if any(d != 1 for d in _ints(node, "dilations") or [1, 1]):
+        if any(d != 1 for d in attr_ints(node, "dilations", [1, 1])):
             return "dilated"
-        if any(p != 0 for p in _ints(node, "pads") or [0]):
+        if any(p != 0 for p in attr_ints(node, "pads", [0])):
             return "padded"
-        if any(p != 0 for p in _ints(node, "output_padding") or [0]):
+        if any(p != 0 for p in attr_ints(node, "output_padding", [0])):
             return "output_padding"
         if node.attributes.get("output_shape") is not None:
             return "output_shape given"

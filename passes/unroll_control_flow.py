@@ -14,7 +14,7 @@ import numpy as np
 import onnx_ir as ir
 from onnx_ir import _cloner
 
-from ._rewrite import const_array, is_onnx_op, static_shape
+from ._rewrite import attr_ints, const_array, is_onnx_op, static_shape
 
 __all__ = ["UnrollControlFlowPass"]
 
@@ -84,10 +84,10 @@ class UnrollControlFlowPass(ir.passes.InPlacePass):
                 raise _Refused("sequence_lens (per-batch lengths) is not supported")
             return self._scan8(node, body, inputs[1:], num_scan, nodes), nodes
         num_states = len(inputs) - num_scan
-        in_axes = _ints(node, "scan_input_axes", [0] * num_scan)
-        in_dirs = _ints(node, "scan_input_directions", [0] * num_scan)
-        out_axes = _ints(node, "scan_output_axes", [0] * (len(body.outputs) - num_states))
-        out_dirs = _ints(node, "scan_output_directions", [0] * len(out_axes))
+        in_axes = attr_ints(node, "scan_input_axes", [0] * num_scan)
+        in_dirs = attr_ints(node, "scan_input_directions", [0] * num_scan)
+        out_axes = attr_ints(node, "scan_output_axes", [0] * (len(body.outputs) - num_states))
+        out_dirs = attr_ints(node, "scan_output_directions", [0] * len(out_axes))
         outputs = self._scan_steps(body, inputs[:num_states], inputs[num_states:], in_axes,
                                    in_dirs, out_axes, out_dirs, nodes)
         return outputs, nodes
@@ -96,7 +96,7 @@ class UnrollControlFlowPass(ir.passes.InPlacePass):
         """Opset 8: every input has a leading batch axis and scans along axis 1."""
         num_states = len(inputs) - num_scan
         batch = _dim(inputs[0] if inputs else None, 0)
-        dirs = _ints(node, "directions", [0] * num_scan)
+        dirs = attr_ints(node, "directions", [0] * num_scan)
         per_batch = []
         for b in range(batch):
             picked = [_gather(value, b, 0, nodes, self._opset) for value in inputs]
@@ -205,11 +205,6 @@ class UnrollControlFlowPass(ir.passes.InPlacePass):
         for body_node in body:
             nodes.append(cloner.clone_node(body_node))
         return [value_map.get(value, value) for value in body.outputs]
-
-
-def _ints(node: ir.Node, name: str, default: list[int]) -> list[int]:
-    attr = node.attributes.get(name)
-    return list(attr.as_ints()) if attr is not None else default
 
 
 def _dim(value: ir.Value | None, axis: int) -> int:

@@ -35,7 +35,7 @@ import tvm
 from tvm import relax, tirx
 
 from .fuse_inverted_residual import _kernel_calls, _use_counts
-from .offload import OffloadStats, _map_dataflow_blocks
+from .relax_blocks import OffloadStats, map_dataflow_blocks
 
 __all__ = ["block_layouts"]
 
@@ -208,4 +208,4 @@ def _rewrite_block(block, stats: OffloadStats):
 def block_layouts(mod, stats: OffloadStats):
     """``mod`` with every eligible group of NHWC feature maps between oneDNN kernel calls
     stored as ``nChw16c``; counts the converted feature maps in ``stats``."""
-    return _map_dataflow_blocks(mod, lambda block: _rewrite_block(block, stats))
+    return map_dataflow_blocks(mod, lambda block: _rewrite_block(block, stats))

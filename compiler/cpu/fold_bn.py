@@ -16,7 +16,7 @@ import numpy as np
 import tvm
 from tvm import relax
 
-from .offload import _map_dataflow_blocks, _op_name
+from .relax_blocks import map_dataflow_blocks, op_name
 
 __all__ = ["fold_batch_norm"]
 
@@ -42,14 +42,14 @@ def _fold_block(block):
         if bn_at is None or uses.get(bindings[bn_at].var) != 1:
             continue
         bn = bindings[bn_at].value
-        if _op_name(bn) != "relax.nn.batch_norm" or int(bn.attrs.axis) != 1:
+        if op_name(bn) != "relax.nn.batch_norm" or int(bn.attrs.axis) != 1:
             continue
         conv_at = producer.get(bn.args[0])
         if conv_at is None or uses.get(bindings[conv_at].var) != 1:
             continue
         conv = bindings[conv_at].value
         params = [_const(arg) for arg in bn.args[1:5]]
-        weight = _const(conv.args[1]) if _op_name(conv) == "relax.nn.conv2d" else None
+        weight = _const(conv.args[1]) if op_name(conv) == "relax.nn.conv2d" else None
         if (weight is None or any(p is None for p in params)
                 or str(conv.attrs.kernel_layout) != "OIHW"
                 or str(conv.attrs.data_layout) != "NCHW" or weight.dtype != np.float32):
@@ -74,5 +74,5 @@ def fold_batch_norm(mod):
     # the importer binds the unused mean/variance outputs of every batch_norm: drop them so
     # that the tuple's only use is item 0
     mod = relax.transform.DeadCodeElimination()(mod)
-    mod = _map_dataflow_blocks(mod, _fold_block)
+    mod = map_dataflow_blocks(mod, _fold_block)
     return relax.transform.Normalize()(mod)

@@ -34,7 +34,7 @@ import collections
 import tvm
 from tvm import relax
 
-from .offload import KERNELS, OffloadStats, _map_dataflow_blocks
+from .relax_blocks import KERNELS, OffloadStats, map_dataflow_blocks
 
 __all__ = ["FUSED_KERNEL", "fuse_inverted_residuals", "target_has_avx512"]
 
@@ -194,4 +194,4 @@ def target_has_avx512(tvm_target) -> bool:
 def fuse_inverted_residuals(mod, stats: OffloadStats):
     """``mod`` with every eligible expand → depthwise → project chain of oneDNN convolution
     calls replaced by one ``paddlec_dnnl_inverted_residual`` call; counts them in ``stats``."""
-    return _map_dataflow_blocks(mod, lambda block: _fuse_block(block, stats))
+    return map_dataflow_blocks(mod, lambda block: _fuse_block(block, stats))

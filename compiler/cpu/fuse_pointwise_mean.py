@@ -26,7 +26,7 @@ from __future__ import annotations
 from tvm import relax, tirx
 
 from .fuse_inverted_residual import _HAS_RESIDUAL, _Conv, _kernel_calls, _use_counts
-from .offload import OffloadStats, _map_dataflow_blocks
+from .relax_blocks import OffloadStats, map_dataflow_blocks
 
 __all__ = ["MEAN_KERNEL", "fuse_pointwise_means"]
 
@@ -82,4 +82,4 @@ def _fuse_block(block, stats: OffloadStats):
 def fuse_pointwise_means(mod, stats: OffloadStats):
     """``mod`` with every 1x1 conv → global average pool chain of oneDNN calls replaced by
     one ``paddlec_dnnl_pointwise_mean`` call; counts them in ``stats``."""
-    return _map_dataflow_blocks(mod, lambda block: _fuse_block(block, stats))
+    return map_dataflow_blocks(mod, lambda block: _fuse_block(block, stats))

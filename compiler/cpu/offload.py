@@ -35,35 +35,20 @@ import tvm
 import tvm_ffi
 from tvm import relax, tirx
 
+from .relax_blocks import KERNELS, OffloadStats, map_dataflow_blocks, op_name
+
 __all__ = ["KERNELS", "OffloadStats", "cancel_transposes", "offload_to_dnnl", "reorder_layouts"]
 
-KERNELS = {
-    "conv2d": "paddlec_dnnl_conv2d",
-    "dense": "paddlec_dnnl_dense",
-    "batch_matmul": "paddlec_dnnl_batch_matmul",
-    "pool2d": "paddlec_dnnl_pool2d",
-    "softmax": "paddlec_dnnl_softmax",
-    "layer_norm": "paddlec_dnnl_layer_norm",
-    "reorder": "paddlec_dnnl_reorder",
-}
 TO_NHWC, TO_NCHW = [0, 2, 3, 1], [0, 3, 1, 2]
-
-OffloadStats = collections.Counter  # kernel kind → number of call sites
 
 
 def _float_bits(value: float) -> int:
     return struct.unpack("<I", struct.pack("<f", float(value)))[0]
 
 
-def _op_name(expr) -> str | None:
-    if isinstance(expr, tvm.ir.Call) and isinstance(expr.op, tvm.ir.Op):
-        return str(expr.op.name)
-    return None
-
-
 def _call_tir_name(expr) -> str | None:
     """``maximum`` for ``R.call_tir(maximum3, ...)`` (the importer's Clip lowering)."""
-    if _op_name(expr) == "relax.call_tir" and isinstance(expr.args[0], tvm.ir.GlobalVar):
+    if op_name(expr) == "relax.call_tir" and isinstance(expr.args[0], tvm.ir.GlobalVar):
         return re.sub(r"\d+$", "", str(expr.args[0].name_hint))
     return None
 
@@ -134,9 +119,9 @@ class _BlockRewriter:
         if user is None:
             return none
         value, var = self.bindings[user].value, self.bindings[index].var
-        if _op_name(value) == "relax.nn.relu":
+        if op_name(value) == "relax.nn.relu":
             return user, (1, 0, 0), [user]
-        if _op_name(value) == "relax.clip":
+        if op_name(value) == "relax.clip":
             lo, hi = (_scalar(arg) for arg in value.args[1:3])
             if lo is not None and hi is not None:
                 return user, (2, _float_bits(lo), _float_bits(hi)), [user]
@@ -157,7 +142,7 @@ class _BlockRewriter:
     def _scaled(self, index: int, op: str, var) -> float | None:
         """c when binding ``index`` is ``op(var, c)`` or ``op(c, var)`` with a scalar c."""
         value = self.bindings[index].value
-        if _op_name(value) != op:
+        if op_name(value) != op:
             return None
         lhs, rhs = value.args
         if lhs.same_as(var):
@@ -178,7 +163,7 @@ class _BlockRewriter:
                     or (d is not None and abs(d - 2**0.5) < 1e-6)):
                 continue
             erf_at = self.sole_user(scale_at)
-            if erf_at is None or _op_name(self.bindings[erf_at].value) != "relax.erf":
+            if erf_at is None or op_name(self.bindings[erf_at].value) != "relax.erf":
                 return None
             plus_at = self.sole_user(erf_at)
             if plus_at is None or self._scaled(plus_at, "relax.add",
@@ -193,11 +178,11 @@ class _BlockRewriter:
                 args = self.bindings[last].value.args
                 pair = (args[0].same_as(half) and args[1].same_as(plus)) or (
                     args[1].same_as(half) and args[0].same_as(plus))
-                if _op_name(self.bindings[last].value) != "relax.multiply" or not pair:
+                if op_name(self.bindings[last].value) != "relax.multiply" or not pair:
                     return None
                 return [scale_at, erf_at, plus_at, other_at, last]
             value = self.bindings[other_at].value                         # (h·(1+erf))·½
-            if (_op_name(value) == "relax.multiply" and self.sole_user(plus_at) == other_at
+            if (op_name(value) == "relax.multiply" and self.sole_user(plus_at) == other_at
                     and any(a.same_as(plus) for a in value.args)):
                 last = self.sole_user(other_at)
                 if last is not None and self._scaled(
@@ -209,7 +194,7 @@ class _BlockRewriter:
     def bias(self, index: int, channels: int, nchw: bool) -> tuple[int, object | None]:
         """Absorb ``+ constant`` broadcast along the channel axis after binding ``index``."""
         user = self.sole_user(index)
-        if user is None or _op_name(self.bindings[user].value) != "relax.add":
+        if user is None or op_name(self.bindings[user].value) != "relax.add":
             return index, None
         var = self.bindings[index].var
         lhs, rhs = self.bindings[user].value.args
@@ -225,7 +210,7 @@ class _BlockRewriter:
     def residual(self, index: int):
         """Absorb ``+ r`` (r computed, same shape as the output) after binding ``index``."""
         user = self.sole_user(index)
-        if user is None or _op_name(self.bindings[user].value) != "relax.add":
+        if user is None or op_name(self.bindings[user].value) != "relax.add":
             return index, None
         var = self.bindings[index].var
         lhs, rhs = self.bindings[user].value.args
@@ -302,7 +287,7 @@ class _BlockRewriter:
 
     def pool2d(self, index: int) -> None:
         call = self.bindings[index].value
-        kind = {"relax.nn.max_pool2d": 0, "relax.nn.avg_pool2d": 1}[_op_name(call)]
+        kind = {"relax.nn.max_pool2d": 0, "relax.nn.avg_pool2d": 1}[op_name(call)]
         attrs, data = call.attrs, call.args[0]
         if str(attrs.layout) != "NCHW" or bool(attrs.ceil_mode) or not _is_f32(data, 4):
             return
@@ -384,7 +369,7 @@ class _BlockRewriter:
         if at is None or at in self.dropped or at in self.replaced:  # e.g. another call's tail
             return var, None
         value = self.bindings[at].value
-        if _op_name(value) != "relax.permute_dims" or value.attrs.axes is None:
+        if op_name(value) != "relax.permute_dims" or value.attrs.axes is None:
             return var, None
         axes = [int(axis) for axis in value.attrs.axes]
         inner = len(axes) - 1
@@ -410,7 +395,7 @@ class _BlockRewriter:
                 tail, act = user, [4, _float_bits(scale), _float_bits(0.0)]
         consumed, out_axes = [index, tail], None
         user = self.sole_user(tail)
-        if user is not None and _op_name(self.bindings[user].value) == "relax.permute_dims":
+        if user is not None and op_name(self.bindings[user].value) == "relax.permute_dims":
             axes = self.bindings[user].value.attrs.axes
             if axes is not None and int(axes[-1]) == rank - 1:  # rows stay contiguous
                 out_axes, tail = [int(axis) for axis in axes], user
@@ -456,7 +441,7 @@ class _BlockRewriter:
             "relax.mean": self.global_mean,
         }
         for index, binding in enumerate(self.bindings):
-            handler = handlers.get(_op_name(binding.value) or "")
+            handler = handlers.get(op_name(binding.value) or "")
             if handler is not None and index not in self.dropped and index not in self.replaced:
                 handler(index)
         result = []
@@ -466,20 +451,6 @@ class _BlockRewriter:
             elif index not in self.dropped:
                 result.append(binding)
         return relax.DataflowBlock(result)
-
-
-def _map_dataflow_blocks(mod, rewrite: Callable) -> object:
-    """A copy of ``mod`` with ``rewrite`` applied to every dataflow block of every Relax
-    function."""
-    updated = tvm.IRModule(dict(mod.functions), attrs=mod.attrs)
-    for gvar, func in mod.functions.items():
-        if not isinstance(func, relax.Function) or not isinstance(func.body, relax.SeqExpr):
-            continue
-        blocks = [rewrite(block) if isinstance(block, relax.DataflowBlock) else block
-                  for block in func.body.blocks]
-        body = relax.SeqExpr(blocks, func.body.body)
-        updated[gvar] = relax.Function(func.params, body, func.ret_ty, func.is_pure, func.attrs)
-    return updated
 
 
 def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
@@ -497,7 +468,7 @@ def offload_to_dnnl(mod, decide: Callable | None = None, winograd: bool = True,
     from .fuse_pointwise_mean import fuse_pointwise_means
 
     stats: OffloadStats = collections.Counter()
-    mod = _map_dataflow_blocks(
+    mod = map_dataflow_blocks(
         mod, lambda block: _BlockRewriter(block, stats, decide, winograd).run())
     mod = cancel_transposes(mod)
     if stats:
@@ -517,7 +488,7 @@ def cancel_transposes(mod):
         result = []
         for binding in block.bindings:
             value = binding.value
-            if _op_name(value) == "relax.permute_dims" and value.attrs.axes is not None:
+            if op_name(value) == "relax.permute_dims" and value.attrs.axes is not None:
                 axes = [int(a) for a in value.attrs.axes]
                 source = value.args[0]
                 if source in axes_of:
@@ -529,7 +500,7 @@ def cancel_transposes(mod):
             result.append(binding)
         return relax.DataflowBlock(result)
 
-    mod = _map_dataflow_blocks(mod, rewrite)
+    mod = map_dataflow_blocks(mod, rewrite)
     return relax.transform.DeadCodeElimination()(relax.transform.CanonicalizeBindings()(mod))
 
 
@@ -540,7 +511,7 @@ def reorder_layouts(mod, stats: OffloadStats):
         result = []
         for binding in block.bindings:
             value = binding.value
-            if (_op_name(value) == "relax.permute_dims" and value.attrs.axes is not None
+            if (op_name(value) == "relax.permute_dims" and value.attrs.axes is not None
                     and _is_f32(value.args[0], 4) and _is_f32(binding.var, 4)):
                 axes = [int(a) for a in value.attrs.axes]
                 if axes in (TO_NHWC, TO_NCHW):
@@ -552,4 +523,4 @@ def reorder_layouts(mod, stats: OffloadStats):
             result.append(binding)
         return relax.DataflowBlock(result)
 
-    return _map_dataflow_blocks(mod, rewrite)
+    return map_dataflow_blocks(mod, rewrite)

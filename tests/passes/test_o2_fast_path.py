@@ -65,7 +65,7 @@ _LAYOUT_CALLS = ("reorder",)
 def _compute_ops(mod) -> collections.Counter:
     from tvm import relax
 
-    from paddlec.compiler.cpu.offload import _op_name
+    from paddlec.compiler.cpu.relax_blocks import op_name
 
     counts: collections.Counter = collections.Counter()
     for func in mod.functions.values():
@@ -73,7 +73,7 @@ def _compute_ops(mod) -> collections.Counter:
             continue
         for block in func.body.blocks:
             for binding in block.bindings:
-                name = _op_name(binding.value)
+                name = op_name(binding.value)
                 if name is not None and name not in _NOT_COMPUTE:
                     if name == "relax.call_tir":
                         name = f"tir.{binding.value.args[0].name_hint}".rstrip("0123456789")
